@@ -11,7 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Diagnostic", "RunError", "ScriptError", "TroupeError"]
+__all__ = [
+    "Cancelled",
+    "Diagnostic",
+    "MessageError",
+    "ProtocolViolation",
+    "RunError",
+    "ScriptError",
+    "SessionFailed",
+    "Timeout",
+    "TroupeError",
+]
 
 
 class TroupeError(Exception):
@@ -59,3 +69,71 @@ class ScriptError(TroupeError):
 
 class RunError(TroupeError):
     """Base class of errors that end a session while it runs."""
+
+
+class SessionFailed(RunError):
+    """A session ended before every role reached Exit.
+
+    Every role of a failed session ends with a ``SessionFailed`` (or one of its
+    subclasses), so no role is left waiting.
+
+    Attributes:
+        cause: the root error: the exception a handler raised, a ``MessageError``,
+            or ``None`` for timeouts and cancellation.
+        state: name of the state where the session failed.
+        role: name of the role where it happened (the one whose handler raised,
+            or the one that was waited on).
+        session: index of the session (in ``run_many``; 0 for ``run``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cause: BaseException | None = None,
+        state: str = "",
+        role: str = "",
+        session: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.state = state
+        self.role = role
+        self.session = session
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), str(self), self.cause, self.state, self.role, self.session))
+
+
+def _rebuild(
+    cls: type[SessionFailed],
+    message: str,
+    cause: BaseException | None,
+    state: str,
+    role: str,
+    session: int,
+) -> SessionFailed:
+    return cls(message, cause=cause, state=state, role=role, session=session)
+
+
+class Timeout(SessionFailed):
+    """A state (or the whole run) took longer than its timeout.
+
+    ``state`` names the state and ``role`` the role that was waited on.
+    """
+
+
+class Cancelled(SessionFailed):
+    """The session was cancelled from outside (a ``CancelToken`` or its asyncio task)."""
+
+
+class MessageError(RunError):
+    """A decision returned something that is not a message of its state.
+
+    Raised inside the session (and carried as ``SessionFailed.cause``): the
+    message names the state, the branches it has and what came instead.
+    """
+
+
+class ProtocolViolation(RunError):
+    """A peer sent a message the projection does not allow at the current state."""
