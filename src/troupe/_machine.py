@@ -30,11 +30,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._errors import ProtocolViolation
+from ._errors import ProtocolViolation, SessionFailed
+from ._outcome import Result
 from ._plan import EXIT, NOTIFY, RECEIVE, SEND, SKIP, WAIT, Plan
 from ._trace import Tracer
 
-__all__ = ["EXIT", "NOTIFY", "RECEIVE", "SEND", "SKIP", "WAIT", "Item", "RoleMachine"]
+__all__ = [
+    "EXIT", "NOTIFY", "RECEIVE", "SEND", "SKIP", "WAIT", "Item", "RoleMachine", "finish",
+]
 
 Item = tuple[int, int, int, Any]
 """``(sender, state, branch, payload)``; ``branch`` is the next state for a notification."""
@@ -194,3 +197,23 @@ class RoleMachine:
             tr.event(self.session, p.role_names[self.role], "receive", p.state_names[sid],
                      p.labels[sid][bi], p.role_names[sender])
         return self._moved(bi)
+
+
+def finish(
+    plan: Plan,
+    session: int,
+    ctxs: list[Any],
+    machines: list[RoleMachine],
+    err: SessionFailed | None,
+    tracer: Tracer | None,
+) -> Result:
+    """The session's result: roles not at Exit end with ``err`` (traced as ``fail``)."""
+    failed = [m.action != EXIT for m in machines]
+    if err is not None and tracer is not None:
+        for m in machines:
+            if m.action != EXIT:
+                tracer.event(session, plan.role_names[m.role], "fail", plan.state_names[m.state],
+                             str(err), None)
+    return plan.result(
+        session, ctxs, [m.state for m in machines], [err if f else None for f in failed]
+    )

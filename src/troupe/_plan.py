@@ -191,7 +191,6 @@ class Plan:
 
     def check_message(self, sid: int, role: int, msg: object) -> int:
         """The branch index of a decision's message, or raise ``MessageError``."""
-        branches = self.branches[sid]
         if type(msg) is tuple and len(msg) == 2:
             b = msg[0]
             if isinstance(b, Branch) and b.state is self.state_objects[sid]:
@@ -240,7 +239,9 @@ class Plan:
         who = self.role_names[role] if 0 <= role < self.nroles else "?"
         return kind(text, cause=cause, state=state, role=who, session=session)
 
-    def handler_failure(self, session: int, sid: int, role: int, exc: BaseException) -> SessionFailed:
+    def handler_failure(
+        self, session: int, sid: int, role: int, exc: BaseException
+    ) -> SessionFailed:
         """The ``SessionFailed`` for a handler of ``role`` raising ``exc`` at ``sid``."""
         if isinstance(exc, SessionFailed):
             return exc

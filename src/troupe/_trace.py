@@ -212,7 +212,7 @@ def read_trace(path: str | Path) -> tuple[dict[str, Any], Iterator[Event]]:
     Raises:
         ValueError: the file is not a troupe trace of a version this library reads.
     """
-    f = Path(path).open(encoding="utf-8")
+    f = Path(path).open(encoding="utf-8")  # noqa: SIM115 - closed by the iterator
     first = f.readline()
     try:
         header = json.loads(first)

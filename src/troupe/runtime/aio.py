@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._errors import SessionFailed, Timeout
-from .._machine import EXIT, NOTIFY, RECEIVE, SEND, SKIP, Item, RoleMachine
+from .._machine import EXIT, NOTIFY, RECEIVE, SEND, SKIP, Item, RoleMachine, finish
 from .._outcome import Result
 from .._plan import Plan
 from .._trace import Tracer
@@ -85,6 +85,7 @@ async def run_session(
         while got is None:
             state_limit = plan.timeout[m.state] if m.action == RECEIVE else None
             run_left = None if deadline is None else deadline - loop.time()
+            wait: float | None
             if run_left is not None and (state_limit is None or run_left <= state_limit):
                 wait, is_run = max(0.0, run_left), True
             else:
@@ -145,10 +146,10 @@ async def run_session(
         except Exception as e:
             fail(plan.handler_failure(session, m.state, m.role, e))
 
-    remove = None
-    if cancel is not None:
-        remove = cancel.on_cancel(lambda: loop.call_soon_threadsafe(
-            fail, plan.cancelled(session, machines[0].state, -1)))
+    def cancelled() -> None:
+        loop.call_soon_threadsafe(fail, plan.cancelled(session, machines[0].state, -1))
+
+    remove = cancel.on_cancel(cancelled) if cancel is not None else None
     tasks.extend(asyncio.ensure_future(role(m)) for m in machines)
     try:
         # return_exceptions: role tasks we cancel on failure end here quietly; if the
@@ -159,24 +160,3 @@ async def run_session(
             remove()
     return finish(plan, session, ctxs, machines, failure[0] if failure else None, tracer)
 
-
-def finish(
-    plan: Plan,
-    session: int,
-    ctxs: list[Any],
-    machines: list[RoleMachine],
-    err: SessionFailed | None,
-    tracer: Tracer | None,
-) -> Result:
-    """The session's result: roles not at Exit end with ``err`` (traced as ``fail``)."""
-    failed = [m.action != EXIT for m in machines]
-    if err is not None and tracer is not None:
-        for m in machines:
-            if m.action != EXIT:
-                tracer.event(session, plan.role_names[m.role], "fail", plan.state_names[m.state],
-                             str(err), None)
-    if err is None and any(failed):
-        raise AssertionError("a role ended before Exit without a failure")  # pragma: no cover
-    return plan.result(
-        session, ctxs, [m.state for m in machines], [err if f else None for f in failed]
-    )

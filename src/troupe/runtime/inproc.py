@@ -28,9 +28,10 @@ from typing import Any
 
 from .._errors import SessionFailed, TroupeError
 from .._outcome import Result
+from .._plan import EXIT, NOTIFY, RECEIVE, SEND, SKIP, WAIT, Plan
+from .._script import Branch
 from .._trace import Tracer
 from ._cancel import CancelToken
-from .._plan import EXIT, NOTIFY, RECEIVE, SEND, SKIP, WAIT, Plan
 
 __all__ = ["run_sessions"]
 
@@ -85,7 +86,7 @@ def _run_chunk(
     n = len(contexts)
     exit_sid = plan.exit
     dead_sid = exit_sid + 1
-    action = [row + [DEAD] for row in plan.action]
+    action = [[*row, DEAD] for row in plan.action]
     decide = plan.decide
     react = plan.react
     to = plan.to
@@ -119,11 +120,11 @@ def _run_chunk(
                     tr.event(first + slot // R, rnames[r], "enter", names[sid], None, None)
                 if a == SEND:
                     fn = decide[r][sid]
-                    msg = fn(ctxs[slot]) if fn is not None else fixed[sid]
+                    msg: Any = fn(ctxs[slot]) if fn is not None else fixed[sid]
                     if type(msg) is not tuple or len(msg) != 2:
                         plan.check_message(sid, r, msg)
                     b, payload = msg
-                    if b.state is not stobj[sid]:
+                    if type(b) is not Branch or b.state is not stobj[sid]:
                         plan.check_message(sid, r, msg)
                     bi = b.index
                     acc = accept[sid][bi]
@@ -196,9 +197,7 @@ def _run_chunk(
                          rnames[plan.peer[r][sid]])
             advance(slot, bi)
             return True
-        if a == DEAD:
-            return True  # its session failed: drop the message
-        return False
+        return a == DEAD  # True: its session failed, drop the message
 
     def _unstash(slot: int) -> None:
         stash = pending[slot]

@@ -18,12 +18,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._errors import SessionFailed
-from .._machine import EXIT, NOTIFY, RECEIVE, SEND, SKIP, Item, RoleMachine
+from .._machine import EXIT, NOTIFY, RECEIVE, SEND, SKIP, Item, RoleMachine, finish
 from .._outcome import Result
 from .._plan import Plan
 from .._trace import Tracer
 from ._cancel import CancelToken
-from .aio import finish
 
 __all__ = ["run_session", "run_sessions"]
 
@@ -124,6 +123,7 @@ class _Session:
         while got is None:
             state_limit = plan.timeout[m.state] if m.action == RECEIVE else None
             run_left = None if self.deadline is None else self.deadline - time.monotonic()
+            wait: float | None
             if run_left is not None and (state_limit is None or run_left <= state_limit):
                 wait, is_run = max(0.0, run_left), True
             else:
