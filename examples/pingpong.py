@@ -2,22 +2,45 @@
 
 alice serves the counter, bob returns it plus one; when alice's counter passes
 30 she says stop and both end. 31 round trips and a final message: 63 messages.
+
+The factory asks of a context only the fields it uses (``Rally``: ``counter``
+and ``games``), so any role whose context has them can play: the random
+pingpong/2pc example reuses it with other roles and contexts. A game counts one
+more game on both sides.
+
+``main()`` prints the script's summary. A run starts from ``default_contexts()``
+and ends with ``Alice(counter=31, games=1)`` and ``Bob(counter=30, games=1)``.
 """
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
 import troupe as tp
+
+
+class Rally(Protocol):
+    """What pingpong needs of a player's context."""
+
+    counter: int
+    games: int
+
+
+A = TypeVar("A", bound=Rally)
+B = TypeVar("B", bound=Rally)
 
 
 class Alice(tp.Context):
     counter: int = 0
+    games: int = 0
 
 
 class Bob(tp.Context):
     counter: int = 0
+    games: int = 0
 
 
-def pingpong(a: tp.Role[Alice], b: tp.Role[Bob], then: tp.Next, limit: int = 30) -> tp.Next:
+def pingpong(a: tp.Role[A], b: tp.Role[B], then: tp.Next, limit: int = 30) -> tp.Next:
     """A protocol factory: roles and the continuation in, entry state out."""
     with tp.protocol("pingpong", a, b):
         ping = tp.state("Ping", a, to=[b])
@@ -27,19 +50,26 @@ def pingpong(a: tp.Role[Alice], b: tp.Role[Bob], then: tp.Next, limit: int = 30)
     back = pong.branch("pong", int, next=ping)
 
     @ping.decide
-    def serve(ctx: Alice) -> tp.Message:
-        return stop() if ctx.counter > limit else hit(ctx.counter)
+    def serve(ctx: A) -> tp.Message:
+        if ctx.counter > limit:
+            ctx.games += 1
+            return stop()
+        return hit(ctx.counter)
 
     @hit.on(b)
-    def got_ping(ctx: Bob, n: int) -> None:
+    def got_ping(ctx: B, n: int) -> None:
         ctx.counter = n
 
+    @stop.on(b)
+    def got_stop(ctx: B, _: None) -> None:
+        ctx.games += 1
+
     @pong.decide
-    def reply(ctx: Bob) -> tp.Message:
+    def reply(ctx: B) -> tp.Message:
         return back(ctx.counter + 1)
 
     @back.on(a)
-    def got_pong(ctx: Alice, n: int) -> None:
+    def got_pong(ctx: A, n: int) -> None:
         ctx.counter = n
 
     return ping
@@ -48,6 +78,11 @@ def pingpong(a: tp.Role[Alice], b: tp.Role[Bob], then: tp.Next, limit: int = 30)
 alice = tp.Role("alice", Alice)
 bob = tp.Role("bob", Bob)
 script = tp.script("pingpong", pingpong(alice, bob, tp.Exit))
+
+
+def default_contexts() -> dict[str, tp.Context]:
+    """The contexts a run starts from, by role name."""
+    return {"alice": Alice(), "bob": Bob()}
 
 
 def main() -> None:

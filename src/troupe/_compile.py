@@ -85,12 +85,18 @@ class Script:
         """One line: ``pingpong: 2 roles, 3 states, 3 branches — ok``."""
         warned = f", {len(self.warnings)} warning(s)" if self.warnings else ""
         return (
-            f"{self.name}: {len(self.roles)} roles, {len(self.states)} states, "
-            f"{self.branch_count} branches — ok{warned}"
+            f"{self.name}: {_count(len(self.roles), 'role')}, {_count(len(self.states), 'state')}, "
+            f"{_count(self.branch_count, 'branch')} — ok{warned}"
         )
 
     def __repr__(self) -> str:
         return f"<Script {self.summary()}>"
+
+
+def _count(n: int, noun: str) -> str:
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun}es" if noun.endswith("ch") else f"{n} {noun}s"
 
 
 def diagnose(name: str, entry: State[Any]) -> list[Diagnostic]:

@@ -34,7 +34,7 @@ __all__ = [
     "state",
 ]
 
-C = TypeVar("C")
+C = TypeVar("C", covariant=True)
 C2 = TypeVar("C2")
 T = TypeVar("T")
 
