@@ -13,6 +13,8 @@ steps of the machine (they still appear in a trace, payload included).
 
 from __future__ import annotations
 
+import argparse
+
 import troupe as tp
 
 
@@ -47,9 +49,19 @@ def default_contexts() -> dict[str, tp.Context]:
     return {"counter": Counter(limit=10)}
 
 
-def main() -> None:
-    print(script.summary())
+def main(argv: list[str] | None = None) -> int:
+    """Count to ``--limit`` and print the outcome."""
+    parser = argparse.ArgumentParser(description="Count to a limit (one role: a plain FSM).")
+    parser.add_argument("--limit", type=int, default=10)
+    parser.add_argument("--runtime", choices=tp.RUNTIMES, default="inproc")
+    args = parser.parse_args(argv)
+    result = tp.run(script, {"counter": Counter(limit=args.limit)}, runtime=args.runtime)
+    if not result.ok:
+        print(f"failed: {result.error}")
+        return 1
+    print(f"counter reached {result.context('counter').value} (limit {args.limit})")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

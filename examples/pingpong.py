@@ -14,6 +14,7 @@ and ends with ``Alice(counter=31, games=1)`` and ``Bob(counter=30, games=1)``.
 
 from __future__ import annotations
 
+import argparse
 from typing import Protocol, TypeVar
 
 import troupe as tp
@@ -85,9 +86,20 @@ def default_contexts() -> dict[str, tp.Context]:
     return {"alice": Alice(), "bob": Bob()}
 
 
-def main() -> None:
-    print(script.summary())
+def main(argv: list[str] | None = None) -> int:
+    """Play one game and print both counters."""
+    parser = argparse.ArgumentParser(description="alice and bob count to 30 by turns.")
+    parser.add_argument("--runtime", choices=tp.RUNTIMES, default="inproc")
+    args = parser.parse_args(argv)
+    result = tp.run(script, default_contexts(), runtime=args.runtime)
+    if not result.ok:
+        print(f"failed: {result.error}")
+        return 1
+    a, b = result.context("alice"), result.context("bob")
+    print(f"pingpong on {args.runtime}: alice's counter {a.counter}, bob's {b.counter}, "
+          f"{2 * a.counter + 1} messages")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

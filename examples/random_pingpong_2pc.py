@@ -29,6 +29,7 @@ round matching the players' counts: alice's ``games`` equals the
 
 from __future__ import annotations
 
+import argparse
 import random
 import sys
 from pathlib import Path
@@ -139,9 +140,24 @@ def default_contexts(seed: int = 1) -> dict[str, tp.Context]:
     }
 
 
-def main() -> None:
-    print(script.summary())
+def main(argv: list[str] | None = None) -> int:
+    """Play the rounds and print what the selector chose and what the players saw."""
+    parser = argparse.ArgumentParser(description="A selector picks pingpong, 2pc or both.")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runtime", choices=tp.RUNTIMES, default="inproc")
+    args = parser.parse_args(argv)
+    result = tp.run(script, default_contexts(args.seed), runtime=args.runtime)
+    if not result.ok:
+        print(f"failed: {result.error}")
+        return 1
+    sel = result.context("selector")
+    print(f"{sel.played} rounds (seed {args.seed}): {sel.pingpong_rounds} pingpong, "
+          f"{sel.commit_rounds} 2pc, {sel.both_rounds} both")
+    for name in ("alice", "bob", "carol"):
+        p = result.context(name)
+        print(f"  {name}: {p.games} games, {p.committed} committed, {p.aborted} aborted")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -25,8 +25,10 @@ checks fail and their chunks are sent again; it ends with the receiver's
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
+import tempfile
 
 import msgspec
 
@@ -178,9 +180,37 @@ def default_contexts(path: str = __file__) -> dict[str, tp.Context]:
     }
 
 
-def main() -> None:
-    print(script.summary())
+def main(argv: list[str] | None = None) -> int:
+    """Send a file, write what arrived to ``--out`` and compare the two."""
+    parser = argparse.ArgumentParser(description="Send a file in chunks with hash checks.")
+    parser.add_argument("path", nargs="?", default=__file__, help="file to send (this one)")
+    parser.add_argument("--out", help="where the receiver writes it (default: a temp file)")
+    parser.add_argument("--chunk-size", type=int, default=256)
+    parser.add_argument("--check-every", type=int, default=4)
+    parser.add_argument("--corrupt", type=int, nargs="*", default=[3, 9],
+                        help="chunk numbers damaged on their first sending")
+    parser.add_argument("--runtime", choices=tp.RUNTIMES, default="inproc")
+    args = parser.parse_args(argv)
+    contexts = {
+        "sender": Sender(path=args.path, chunk_size=args.chunk_size,
+                         check_every=args.check_every, corrupt=frozenset(args.corrupt)),
+        "receiver": Receiver(),
+    }
+    result = tp.run(script, contexts, runtime=args.runtime)
+    if not result.ok:
+        print(f"failed: {result.error}")
+        return 1
+    s, r = result.context("sender"), result.context("receiver")
+    out = args.out or os.path.join(tempfile.mkdtemp(prefix="sendfile-"), "received")
+    with open(out, "wb") as f:
+        f.write(r.data)
+    with open(args.path, "rb") as f:
+        same = f.read() == bytes(r.data)
+    print(f"sent {s.size} bytes in {s.chunks} chunks ({s.resends} window(s) resent after "
+          f"{len(s.damaged)} damaged chunk(s)); wrote {out}: "
+          f"{'identical' if same else 'DIFFERENT'}")
+    return 0 if same else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

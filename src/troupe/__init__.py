@@ -17,6 +17,7 @@ pipeline it runs:
 - ``cli``       the ``troupe`` command, thin over the public API
 """
 
+from . import views as views  # troupe.views.to_dot, .to_mermaid, .render, tables
 from ._compile import Script as Script
 from ._compile import ScriptWarning as ScriptWarning
 from ._compile import diagnose as diagnose
@@ -38,6 +39,7 @@ from ._project import LocalMachine as LocalMachine
 from ._project import ProtocolInfo as ProtocolInfo
 from ._project import StateInfo as StateInfo
 from ._project import Step as Step
+from ._run import RUNTIMES as RUNTIMES
 from ._run import arun as arun
 from ._run import arun_many as arun_many
 from ._run import run as run
@@ -63,6 +65,7 @@ from .runtime import CancelToken as CancelToken
 __version__ = "0.1.0"
 
 __all__ = [
+    "RUNTIMES",
     "Action",
     "Branch",
     "BranchInfo",
@@ -106,4 +109,5 @@ __all__ = [
     "script",
     "state",
     "the",
+    "views",
 ]
