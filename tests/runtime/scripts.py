@@ -10,17 +10,14 @@ import troupe as tp
 
 class A(tp.Context):
     n: int = 0
-    log: list[str] = []
 
 
 class B(tp.Context):
     n: int = 0
-    log: list[str] = []
 
 
 class C(tp.Context):
     n: int = 0
-    log: list[str] = []
 
 
 def relay(boom: str = "", sleep_at: str = "", sleep: float = 0.0, is_async: bool = False,

@@ -78,7 +78,9 @@ def test_ten_thousand_pingpong_sessions_inproc(example: Callable[[str], ModuleTy
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
-def test_run_many_small_on_every_runtime(runtime: str, example: Callable[[str], ModuleType]) -> None:
+def test_run_many_small_on_every_runtime(
+    runtime: str, example: Callable[[str], ModuleType]
+) -> None:
     module = example("two_phase_commit")
     results = tp.run_many(module.script, [module.default_contexts(seed) for seed in range(8)],
                           runtime=runtime)  # type: ignore[arg-type]

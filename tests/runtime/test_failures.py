@@ -176,7 +176,7 @@ def test_wrong_message_fails_with_clear_error(runtime: str) -> None:
 
 
 def test_inproc_refuses_async_handlers() -> None:
-    with pytest.raises(tp.TroupeError, match="inproc runtime cannot run async handlers.*asyncio"):
+    with pytest.raises(tp.TroupeError, match=r"inproc runtime cannot run async handlers.*asyncio"):
         tp.run(relay(is_async=True), runtime="inproc")
 
 
