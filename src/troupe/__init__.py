@@ -108,6 +108,5 @@ __all__ = [
     "run_many",
     "script",
     "state",
-    "the",
     "views",
 ]

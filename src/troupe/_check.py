@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import decimal
+import dis
 import enum
 import inspect
 import types
@@ -292,10 +293,12 @@ def _referenced_branches(fn: Callable[..., Any]) -> Iterator[Branch[Any]]:
     codes = [code]
     while codes:
         c = codes.pop()
-        for name in c.co_names:
-            value = globs.get(name)
-            if isinstance(value, Branch):
-                yield value
+        # Only names loaded as globals: co_names also holds attribute names (ctx.stop).
+        for ins in dis.get_instructions(c):
+            if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                value = globs.get(ins.argval)
+                if isinstance(value, Branch):
+                    yield value
         codes.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
 
 

@@ -296,7 +296,9 @@ def state(
     for r in receivers:
         if not isinstance(r, Role):
             raise TypeError(f"state {name!r}: receivers must be Roles, got {r!r}")
-    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+    if timeout is not None and (
+        isinstance(timeout, bool) or not (isinstance(timeout, int | float) and timeout > 0)
+    ):
         raise TypeError(f"state {name!r}: timeout must be a positive number, got {timeout!r}")
     stack = _stack()
     group = stack[-1] if stack else None

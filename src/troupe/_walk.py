@@ -96,6 +96,7 @@ def walk(name: str, entry: State[Any]) -> Walk:
         add(s.receivers)
     if root is not None:
         root.roles = tuple(roles)
+        root.states = [s for s in states if s.protocol is None]
     return Walk(name, states, ids, protocols, protocol_of, roles, role_ids, conflicts)
 
 
