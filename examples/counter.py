@@ -6,7 +6,8 @@ once the value has reached the context's ``limit``. With one role there is
 nobody to receive: every state sends to no one, and the messages are only the
 steps of the machine (they still appear in a trace, payload included).
 
-``main()`` prints the script's summary. A run starts from ``default_contexts()``
+``python examples/counter.py`` runs it (``--help`` for options).
+A run starts from ``default_contexts()``
 (a limit of 10) and ends with ``Counter(limit=10, value=10)`` after ten
 ``inc`` messages (payloads 1 to 10) and one ``done``.
 """

@@ -8,7 +8,8 @@ and ``games``), so any role whose context has them can play: the random
 pingpong/2pc example reuses it with other roles and contexts. A game counts one
 more game on both sides.
 
-``main()`` prints the script's summary. A run starts from ``default_contexts()``
+``python examples/pingpong.py`` runs it (``--help`` for options).
+A run starts from ``default_contexts()``
 and ends with ``Alice(counter=31, games=1)`` and ``Bob(counter=30, games=1)``.
 """
 

@@ -19,7 +19,8 @@ protocol's first internal role (alice in ``pingpong[1]``, carol in ``2pc[1]``,
 bob in ``pingpong[2]``, alice in ``2pc[2]``) tells them where control went. A
 player's context has every field the factories ask for, whichever part it plays.
 
-``main()`` prints the script's summary. A run starts from ``default_contexts()``
+``python examples/random_pingpong_2pc.py`` runs it (``--help`` for options).
+A run starts from ``default_contexts()``
 and ends with the selector's ``played == 300`` and its count of each kind of
 round matching the players' counts: alice's ``games`` equals the
 ``pingpong_rounds``, bob's the ``pingpong_rounds + both_rounds``, carol's the

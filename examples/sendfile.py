@@ -17,7 +17,8 @@ goes back to ``Send``) and the final check (``CheckHash[2]``: ok ends the
 transfer). To exercise the resend path, the sender's ``corrupt`` field names
 chunks whose first transmission is damaged in transit (one byte flipped).
 
-``main()`` prints the script's summary. A run starts from ``default_contexts()``:
+``python examples/sendfile.py`` runs it (``--help`` for options).
+A run starts from ``default_contexts()``:
 it sends this very file in chunks of 256 bytes, damaging chunks 3 and 9, so two
 checks fail and their chunks are sent again; it ends with the receiver's
 ``data`` equal to the file's bytes and ``resends == 2`` on both sides.

@@ -14,7 +14,8 @@ turns at coordinating. It counts outcomes (``committed``, ``aborted``) rather
 than storing one, and resets ``attempt`` when a transaction ends, so it can run
 again.
 
-``main()`` prints the script's summary. A run starts from ``default_contexts()``
+``python examples/two_phase_commit.py`` runs it (``--help`` for options).
+A run starts from ``default_contexts()``
 (seeds 1 and 2) and ends with every role's ``committed`` or ``aborted`` at 1;
 the coordinator's ``attempts`` and each participant's ``votes`` say how many
 attempts it took (with these seeds: committed at the fourth attempt).
