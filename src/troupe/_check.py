@@ -34,6 +34,7 @@ W401      exit-unreachable            (warning) Exit can be reached from every s
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import datetime
 import decimal
@@ -382,6 +383,11 @@ _SCALARS: tuple[type, ...] = (
     uuid.UUID, decimal.Decimal,
 )
 _CONTAINERS = (list, tuple, set, frozenset, dict)
+_ABSTRACT = (
+    collections.abc.Collection, collections.abc.Sequence, collections.abc.MutableSequence,
+    collections.abc.Set, collections.abc.MutableSet, collections.abc.Mapping,
+    collections.abc.MutableMapping,
+)
 
 
 def payload_problem(tp: object, _seen: frozenset[int] = frozenset()) -> str | None:
@@ -391,13 +397,22 @@ def payload_problem(tp: object, _seen: frozenset[int] = frozenset()) -> str | No
     if id(tp) in _seen:
         return None
     seen = _seen | {id(tp)}
+    supertype = getattr(tp, "__supertype__", None)
+    if supertype is not None:  # typing.NewType
+        return payload_problem(supertype, seen)
+    if typing.is_typeddict(tp):
+        for name, hint in typing.get_type_hints(tp).items():
+            problem = payload_problem(hint, seen)
+            if problem:
+                return f"field {name!r} of {getattr(tp, '__name__', tp)}: {problem}"
+        return None
     origin = typing.get_origin(tp)
     if origin is not None:
         if origin is Literal:
             return None
         if origin is typing.Annotated:
             return payload_problem(typing.get_args(tp)[0], seen)
-        if origin in (typing.Union, types.UnionType) or origin in _CONTAINERS:
+        if origin in (typing.Union, types.UnionType) or origin in _CONTAINERS + _ABSTRACT:
             for arg in typing.get_args(tp):
                 if arg is Ellipsis:
                     continue
@@ -407,7 +422,13 @@ def payload_problem(tp: object, _seen: frozenset[int] = frozenset()) -> str | No
             return None
         return f"{tp!r} is not a supported payload type"
     if isinstance(tp, type):
-        if tp in _SCALARS or tp in _CONTAINERS or issubclass(tp, enum.Enum):
+        if tp in _SCALARS or tp in _CONTAINERS + _ABSTRACT or issubclass(tp, enum.Enum):
+            return None
+        if issubclass(tp, tuple) and hasattr(tp, "_fields"):  # a NamedTuple
+            for name, hint in typing.get_type_hints(tp).items():
+                problem = payload_problem(hint, seen)
+                if problem:
+                    return f"field {name!r} of {tp.__name__}: {problem}"
             return None
         if issubclass(tp, msgspec.Struct):
             for f in msgspec.structs.fields(tp):
@@ -443,7 +464,16 @@ def check_payloads(w: Walk) -> Iterator[Diagnostic]:
 
 
 def check_role_conflicts(w: Walk) -> Iterator[Diagnostic]:
-    for first, other in w.conflicts:
+    conflicts = list(w.conflicts)
+    for s in w.states:  # roles that appear only in reactions
+        for b in s.branches:
+            for role, _ in b.reactions:
+                known = w.role_ids.get(role.name)
+                if known is None or w.roles[known] is role:
+                    continue
+                if not any(role is o for _, o in conflicts):
+                    conflicts.append((w.roles[known], role))
+    for first, other in conflicts:
         extra = (
             f" with context {other.context.__name__} instead of {first.context.__name__}"
             if other.context is not first.context

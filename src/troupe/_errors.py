@@ -66,6 +66,9 @@ class ScriptError(TroupeError):
         noun = "error" if len(errors) == 1 else "errors"
         super().__init__(f"script {script!r} has {len(errors)} {noun}:\n{lines}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.script, self.diagnostics))
+
 
 class RunError(TroupeError):
     """Base class of errors that end a session while it runs."""

@@ -46,6 +46,11 @@ def accepted_types(payload: object) -> type | tuple[type, ...] | None:
         return type(None)
     if payload is float:
         return (float, int)
+    supertype = getattr(payload, "__supertype__", None)
+    if supertype is not None:  # typing.NewType
+        return accepted_types(supertype)
+    if typing.is_typeddict(payload):
+        return dict
     origin = typing.get_origin(payload)
     if origin is typing.Annotated:
         return accepted_types(typing.get_args(payload)[0])

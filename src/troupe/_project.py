@@ -123,11 +123,11 @@ def _display_names(w: Walk) -> tuple[list[str], list[str]]:
     """Protocol and state names, with ``[k]`` on instances of a repeated protocol."""
     counts: dict[str, int] = {}
     for g in w.protocols:
-        counts[g.name] = counts.get(g.name, 0) + 1
+        counts[g.name] = counts.get(g.name, 0) + (not g.is_root)
     seen: dict[str, int] = {}
     suffix: list[str] = []
     for g in w.protocols:
-        if counts[g.name] > 1:
+        if counts[g.name] > 1 and not g.is_root:
             seen[g.name] = seen.get(g.name, 0) + 1
             suffix.append(f"[{seen[g.name]}]")
         else:

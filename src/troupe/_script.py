@@ -88,14 +88,18 @@ class ProtocolDef:
     Made by ``troupe.protocol``; each ``with`` block is a new instance.
     """
 
-    __slots__ = ("file", "line", "name", "roles", "states")
+    __slots__ = ("file", "is_root", "line", "name", "roles", "states")
 
-    def __init__(self, name: str, roles: tuple[Role[Any], ...], file: str, line: int) -> None:
+    def __init__(
+        self, name: str, roles: tuple[Role[Any], ...], file: str, line: int, is_root: bool = False
+    ) -> None:
         self.name = name
         self.roles = roles
         self.states: list[State[Any]] = []
         self.file = file
         self.line = line
+        self.is_root = is_root
+        """Whether this is a script's root protocol (its states outside any protocol)."""
 
     def __repr__(self) -> str:
         return f"ProtocolDef({self.name!r}, roles={[r.name for r in self.roles]})"

@@ -67,7 +67,7 @@ def walk(name: str, entry: State[Any]) -> Walk:
         group = s.protocol
         if group is None:
             if root is None:
-                root = ProtocolDef(name, (), entry.file, entry.line)
+                root = ProtocolDef(name, (), entry.file, entry.line, is_root=True)
             group = root
         key = id(group)
         if key not in index:
