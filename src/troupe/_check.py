@@ -50,7 +50,7 @@ from typing import Any, Literal
 import msgspec
 
 from ._errors import Diagnostic
-from ._script import Branch, ProtocolDef, Role
+from ._script import Branch, ProtocolDef, Role, branch_of
 from ._walk import Walk, backward_closure
 
 __all__ = ["CODES", "check", "payload_problem"]
@@ -288,8 +288,9 @@ def _referenced_branches(fn: Callable[..., Any]) -> Iterator[Branch[Any]]:
             value = cell.cell_contents
         except ValueError:
             continue
-        if isinstance(value, Branch):
-            yield value
+        b = branch_of(value)
+        if b is not None:
+            yield b
     globs = getattr(fn, "__globals__", {})
     codes = [code]
     while codes:
@@ -297,9 +298,9 @@ def _referenced_branches(fn: Callable[..., Any]) -> Iterator[Branch[Any]]:
         # Only names loaded as globals: co_names also holds attribute names (ctx.stop).
         for ins in dis.get_instructions(c):
             if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
-                value = globs.get(ins.argval)
-                if isinstance(value, Branch):
-                    yield value
+                b = branch_of(globs.get(ins.argval))
+                if b is not None:
+                    yield b
         codes.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,39 +40,61 @@ class Outcome:
 
 
 class Result(Mapping[str, Outcome]):
-    """The outcome of every role of one session, by role name."""
+    """The outcome of every role of one session, by role name.
 
-    __slots__ = ("_outcomes", "session")
+    Cheap to make (runtimes make one per session): it keeps the roles' names,
+    contexts, final states and errors side by side and builds an ``Outcome``
+    only when one is asked for.
+    """
 
-    def __init__(self, session: int, outcomes: list[Outcome]) -> None:
+    __slots__ = ("_contexts", "_errors", "_names", "_states", "session")
+
+    def __init__(
+        self,
+        session: int,
+        names: Sequence[str],
+        contexts: Sequence[Any],
+        states: Sequence[str],
+        errors: Sequence[SessionFailed | None],
+    ) -> None:
         self.session = session
-        self._outcomes = {o.role: o for o in outcomes}
+        self._names = names
+        self._contexts = contexts
+        self._states = states
+        self._errors = errors
+
+    def _index(self, role: str) -> int:
+        try:
+            return self._names.index(role)
+        except ValueError:
+            raise KeyError(role) from None
 
     def __getitem__(self, role: str) -> Outcome:
-        return self._outcomes[role]
+        i = self._index(role)
+        return Outcome(role, self._contexts[i], self._states[i], self._errors[i])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._outcomes)
+        return iter(self._names)
 
     def __len__(self) -> int:
-        return len(self._outcomes)
+        return len(self._names)
 
     @property
     def ok(self) -> bool:
         """Whether every role reached Exit."""
-        return all(o.error is None for o in self._outcomes.values())
+        return not any(self._errors)
 
     @property
     def error(self) -> SessionFailed | None:
-        """The error that ended the session (the first role's), or ``None``."""
-        for o in self._outcomes.values():
-            if o.error is not None:
-                return o.error
+        """The error that ended the session (the first failed role's), or ``None``."""
+        for e in self._errors:
+            if e is not None:
+                return e
         return None
 
     def context(self, role: str) -> Any:
         """The final context of ``role``."""
-        return self._outcomes[role].context
+        return self._contexts[self._index(role)]
 
     def raise_for_error(self) -> Result:
         """Raise the session's error if it failed; return ``self`` otherwise."""
@@ -81,6 +103,10 @@ class Result(Mapping[str, Outcome]):
             raise err
         return self
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Result, (self.session, list(self._names), list(self._contexts),
+                         list(self._states), list(self._errors)))
+
     def __repr__(self) -> str:
         status = "ok" if self.ok else "failed"
-        return f"<Result session={self.session} {status} roles={list(self._outcomes)}>"
+        return f"<Result session={self.session} {status} roles={list(self._names)}>"

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._compile import Script, script
 from ._errors import Cancelled, MessageError, SessionFailed, Timeout
-from ._outcome import Outcome, Result
+from ._outcome import Result
 from ._project import Action
 from ._script import Branch, Role, State
 
@@ -287,12 +287,9 @@ class Plan:
         errors: list[SessionFailed | None],
     ) -> Result:
         """Pack per-role final contexts, states and errors into a ``Result``."""
+        names = self.state_names
         return Result(
-            session,
-            [
-                Outcome(self.role_names[r], contexts[r], self.state_names[states[r]]
-                        if 0 <= states[r] < len(self.state_names) else "?", errors[r])
-                for r in range(self.nroles)
-            ],
+            session, self.role_names, contexts,
+            [names[s] if 0 <= s < len(names) else "?" for s in states], errors,
         )
 

@@ -17,8 +17,8 @@ from .runtime._cancel import CancelToken
 
 __all__ = ["RUNTIMES", "Contexts", "arun", "arun_many", "run", "run_many"]
 
-RuntimeName: TypeAlias = Literal["inproc", "asyncio", "threads"]
-RUNTIMES: tuple[str, ...] = ("inproc", "asyncio", "threads")
+RuntimeName: TypeAlias = Literal["inproc", "asyncio", "threads", "processes"]
+RUNTIMES: tuple[str, ...] = ("inproc", "asyncio", "threads", "processes")
 
 Contexts: TypeAlias = "Mapping[str, Any] | Mapping[Role[Any], Any] | None"
 """Contexts by role name (or Role); roles left out get ``Context()`` of their class."""
@@ -57,7 +57,20 @@ def _run_sync(
     timeout: float | None,
     tracer: Tracer | None,
     cancel: CancelToken | None,
+    workers: int | None = None,
 ) -> list[Result]:
+    if workers is not None and runtime != "processes":
+        raise ValueError(f"workers= applies to runtime='processes', not {runtime!r}")
+    if runtime == "processes":
+        from .runtime import processes
+
+        if tracer is not None:
+            raise TroupeError(
+                "runtime='processes' does not trace yet: trace one process with "
+                "runtime='inproc' (same engine, same events)"
+            )
+        return processes.run_sessions(plan, contexts, timeout=timeout, cancel=cancel,
+                                      workers=workers)
     if runtime == "inproc":
         from .runtime import inproc
 
@@ -90,6 +103,7 @@ def run_many(
     timeout: float | None = None,
     trace: str | Path | Tracer | None = None,
     cancel: CancelToken | None = None,
+    workers: int | None = None,
 ) -> list[Result]:
     """Run many independent sessions of one script at once.
 
@@ -97,11 +111,14 @@ def run_many(
         target: a ``Script`` (or an entry state, checked here).
         sessions: one contexts mapping per session, or a number of sessions
             with default contexts.
-        runtime: ``"inproc"`` (one thread, the fastest), ``"asyncio"`` or ``"threads"``.
+        runtime: ``"inproc"`` (one thread, the fastest), ``"asyncio"``, ``"threads"``,
+            or ``"processes"`` (sessions sharded over forked workers running inproc;
+            contexts must be picklable to come back).
         timeout: seconds for the whole run; sessions still running then fail
             with ``Timeout``.
         trace: a JSON Lines path or a ``Tracer``; ``None`` records nothing.
         cancel: a ``CancelToken``; cancelling ends running sessions with ``Cancelled``.
+        workers: number of worker processes for ``"processes"`` (default: one per core).
 
     Returns:
         One ``Result`` per session, in order. A failing session does not
@@ -113,7 +130,7 @@ def run_many(
     if tracer is not None:
         tracer.start(plan.script)
     try:
-        return _run_sync(plan, contexts, runtime, timeout, tracer, cancel)
+        return _run_sync(plan, contexts, runtime, timeout, tracer, cancel, workers)
     finally:
         if tracer is not None:
             tracer.close()

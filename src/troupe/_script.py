@@ -30,6 +30,7 @@ __all__ = [
     "ProtocolDef",
     "Role",
     "State",
+    "branch_of",
     "protocol",
     "state",
 ]
@@ -206,7 +207,7 @@ class State(Generic[C]):
         file, line = _caller()
         b: Branch[Any] = Branch(self, len(self.branches), label, payload, next, file, line)
         self.branches.append(b)
-        return b
+        return b.call
 
     def decide(self, fn: DecideFn[C]) -> DecideFn[C]:
         """Register the sender's decision ``(ctx) -> Message`` (plain or ``async``)."""
@@ -234,10 +235,17 @@ Next: TypeAlias = State[Any]
 class Branch(Generic[T]):
     """A branch of a state: label, payload type ``T`` and next state.
 
-    ``branch(payload)`` makes a ``Message`` (cheap: it is called once per message).
+    ``branch(payload)`` makes a ``Message``. What ``State.branch`` hands out is
+    ``call``: a plain function carrying this branch's attributes (``label``,
+    ``index``, ``payload``, ``next``, ``state``, ``on``, ...), because calling a
+    function is the cheapest call in Python and a decision makes one message per
+    step; calling the ``Branch`` record itself does the same, more slowly.
+    ``branch_of`` finds the record behind either.
     """
 
-    __slots__ = ("file", "index", "label", "line", "next", "payload", "reactions", "state")
+    __slots__ = (
+        "call", "file", "index", "label", "line", "next", "payload", "reactions", "state",
+    )
 
     def __init__(
         self,
@@ -257,6 +265,7 @@ class Branch(Generic[T]):
         self.reactions: list[tuple[Role[Any], Callable[..., Any]]] = []
         self.file = file
         self.line = line
+        self.call: Branch[T] = _branch_function(self)
 
     @overload
     def __call__(self: Branch[None]) -> Message: ...
@@ -279,6 +288,30 @@ class Branch(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Branch({self.state.name}.{self.label})"
+
+
+def _branch_function(b: Branch[T]) -> Branch[T]:
+    def branch(payload: Any = None) -> Message:
+        # Hot path: one call per message sent.
+        return (b, payload)
+
+    branch.__name__ = b.label
+    branch.__qualname__ = f"{b.state.name}.{b.label}"
+    branch.__doc__ = f"Branch {b.label!r} of state {b.state.name!r}: make its message."
+    attrs = branch.__dict__
+    for name in ("file", "index", "label", "line", "next", "payload", "reactions", "state"):
+        attrs[name] = getattr(b, name)
+    attrs["on"] = b.on
+    attrs["__troupe_branch__"] = b
+    return branch  # type: ignore[return-value]
+
+
+def branch_of(obj: object) -> Branch[Any] | None:
+    """The ``Branch`` record of a branch (as ``State.branch`` returns it), or ``None``."""
+    if isinstance(obj, Branch):
+        return obj
+    found = getattr(obj, "__troupe_branch__", None) if callable(obj) else None
+    return found if isinstance(found, Branch) else None
 
 
 def state(

@@ -12,7 +12,7 @@ import pytest
 import troupe as tp
 
 EXAMPLES = ["counter", "pingpong", "sendfile", "two_phase_commit", "random_pingpong_2pc"]
-RUNTIMES = list(tp.RUNTIMES)
+RUNTIMES = ["inproc", "asyncio", "threads"]  # the ones that trace; processes below
 
 
 def role_traces(events: list[tp.Event]) -> dict[str, list[tuple[Any, ...]]]:
@@ -90,3 +90,22 @@ def test_run_many_small_on_every_runtime(
         for seed in range(8)
     ]
     assert attempts == reference
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_processes_gives_the_same_outcomes(name: str, example: Callable[[str], ModuleType]) -> None:
+    module = example(name)
+    reference = tp.run(module.script, module.default_contexts())
+    results = tp.run_many(module.script, [module.default_contexts() for _ in range(3)],
+                          runtime="processes", workers=2)
+    assert [r.session for r in results] == [0, 1, 2]
+    for result in results:
+        assert result.ok, result.error
+        for role in result:
+            assert _comparable(result.context(role)) == _comparable(reference.context(role))
+
+
+def test_processes_refuses_tracing(example: Callable[[str], ModuleType]) -> None:
+    module = example("pingpong")
+    with pytest.raises(tp.TroupeError, match="does not trace yet"):
+        tp.run_many(module.script, 2, runtime="processes", trace=tp.ListTracer())

@@ -21,9 +21,10 @@ that blocks cannot be interrupted here. Per-state timeouts are enforced by the
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from .._errors import SessionFailed, TroupeError
@@ -33,7 +34,7 @@ from .._script import Branch
 from .._trace import Tracer
 from ._cancel import CancelToken
 
-__all__ = ["run_sessions"]
+__all__ = ["iter_sessions", "run_sessions"]
 
 DEAD = 5  # action of the extra row a failed session's roles are parked at
 
@@ -45,6 +46,37 @@ class _Fail(Exception):
         self.slot = slot
         self.sid = sid
         self.exc = exc
+
+
+def iter_sessions(
+    plan: Plan,
+    contexts: Iterable[list[Any]],
+    *,
+    timeout: float | None = None,
+    tracer: Tracer | None = None,
+    cancel: CancelToken | None = None,
+    first_session: int = 0,
+    window: int = 50_000,
+) -> Iterator[Result]:
+    """Run one session per context list, ``window`` at a time, yielding results in order.
+
+    Contexts are taken from the iterable only as windows are admitted, so memory
+    stays flat however many sessions there are.
+    """
+    where = plan.async_handler()
+    if where is not None:
+        raise TroupeError(
+            f"the inproc runtime cannot run async handlers ({where}); use runtime='asyncio'"
+        )
+    deadline = None if timeout is None else time.monotonic() + timeout
+    it = iter(contexts)
+    start = first_session
+    while True:
+        chunk = list(itertools.islice(it, window))
+        if not chunk:
+            return
+        yield from _run_chunk(plan, chunk, start, deadline, timeout, tracer, cancel)
+        start += len(chunk)
 
 
 def run_sessions(
