@@ -163,6 +163,11 @@ class Plan:
                 context whose class cannot be built without arguments.
         """
         roles = self.script.roles
+        if not given:
+            try:
+                return [role.context() for role in roles]
+            except TypeError:
+                pass  # say which role below
         by_name: dict[str, Any] = {}
         for key, ctx in (given or {}).items():
             name = key.name if isinstance(key, Role) else key

@@ -1,51 +1,256 @@
 """The ``inproc`` runtime: one scheduler, many sessions, one thread.
 
-Theory of operation. Roles are not coroutines or threads: a role is a slot in
-flat lists (``cur[slot]`` its state id, ``ctxs[slot]`` its context; ``slot =
-session * nroles + role``). All messages of all sessions go through one FIFO of
-``(slot, state, branch, payload)``. Popping a message runs the destination
-role: if it is at that state (RECEIVE) its reaction runs and it moves on; then
-it keeps going through SEND and SKIP states (calling decisions, pushing
-messages) until it has to wait again. A notification is ``(slot, NOTIFY, next,
-None)``. A message that arrives early (a role can be sent to by a peer that ran
-ahead) is stashed until the role gets to that state; per-pair FIFO order is
-kept. Dispatch is through the plan's lists indexed by state id.
+Theory of operation. Every role of every session lives in this thread, and
+handlers do not block, so a message needs no mailbox: delivering it *is*
+calling its receivers' reactions. A session therefore runs in lockstep through
+its global script: at state ``s`` the role whose projection SENDs there calls its
+decision, the message is checked against the state's branches, the roles that
+RECEIVE there and have a reaction for that branch react, and the session moves
+to the branch's next state. Roles that SKIP or WAIT there do nothing; a WAIT
+role's notification is the session moving on. Each role sees exactly the
+sequence of events its projection prescribes, in the same order as on the
+``asyncio`` and ``threads`` runtimes.
 
-Handlers must not block; ``async def`` handlers are refused (use ``asyncio``).
-Failure: a raising handler or a bad message fails its session only; every role
-of it ends with ``SessionFailed`` and later messages to it are dropped. The run
-timeout and cancellation are checked every few hundred messages: a handler
-that blocks cannot be interrupted here. Per-state timeouts are enforced by the
+The compiler step: for every script, ``compile_plan`` generates the source of
+one ``step`` function from the projection — a branch-free dispatch on the state
+id with, per state, the decision call, the branch and payload checks and the
+reactions written out (no list lookups, no call where a branch has no handler,
+nothing allocated but what the handlers allocate) — and ``exec``s it once.
+Sessions are admitted in windows (memory stays flat) and interleaved: each
+live session takes up to ``STEPS`` steps per round. The run timeout and
+cancellation are checked every few dozen sessions of a round; a handler that
+blocks cannot be interrupted here. Per-state timeouts are enforced by the
 ``asyncio`` and ``threads`` runtimes, where a state can wait on a peer.
+
+When tracing, an interpreter over the same tables replaces the generated step
+(tracing is for watching, not for speed) and records every event.
+
+Failure: a raising handler or a bad message fails its session only; every role
+of it ends with ``SessionFailed``.
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import time
-from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from .._errors import SessionFailed, TroupeError
+from .._errors import MessageError, SessionFailed, TroupeError
 from .._outcome import Result
-from .._plan import EXIT, NOTIFY, RECEIVE, SEND, SKIP, WAIT, Plan
-from .._script import Branch
+from .._plan import EXIT, RECEIVE, SEND, WAIT, Plan
 from .._trace import Tracer
 from ._cancel import CancelToken
 
-__all__ = ["iter_sessions", "run_sessions"]
+__all__ = ["STEPS", "compile_plan", "iter_sessions", "run_sessions", "source_of"]
 
-DEAD = 5  # action of the extra row a failed session's roles are parked at
+STEPS = 64
+"""Steps a session takes before the next session's turn."""
 
-_CHECK_EVERY = 512
+_CHECK_EVERY = 64  # sessions between two looks at the clock and the cancel token
+
+Step = Callable[[list[Any], int, int, range], int]
+"""``step(ctxs, base, state, steps) -> state``: run one session for up to ``len(steps)``
+steps from ``state``; its roles' contexts are ``ctxs[base : base + nroles]``."""
 
 
 class _Fail(Exception):
-    def __init__(self, slot: int, sid: int, exc: BaseException) -> None:
-        self.slot = slot
+    """Raised out of a step: the handler of ``role`` failed at ``sid`` with ``exc``."""
+
+    def __init__(self, sid: int, role: int, exc: BaseException) -> None:
         self.sid = sid
+        self.role = role
         self.exc = exc
+
+
+# -- the compiler step ------------------------------------------------------------------
+
+
+def source_of(plan: Plan) -> tuple[str, dict[str, Any]]:
+    """The Python source of ``plan``'s step function, and the names it uses."""
+    names: dict[str, Any] = {"Fail": _Fail, "bad": _bad_message(plan)}
+    exit_sid = plan.exit
+    R = plan.nroles
+    lines = [
+        f"# inproc step of script {plan.script.name!r}, generated by troupe from its projection",
+        "def step(ctxs, base, sid, steps):",
+        # The session's contexts as locals: one load each per call, not one per message.
+        f"    {', '.join(f'c{r}' for r in range(R))}{',' if R == 1 else ''} = "
+        f"ctxs[base : base + {R}]",
+        "    for _ in steps:",
+    ]
+
+    def state_code(sid: int, pad: str) -> list[str]:
+        st = plan.script.states[sid]
+        sender = st.sender
+        out = [f"{pad}# [{sid}] {st.name}: {plan.role_names[sender]} -> "
+               f"{{{', '.join(plan.role_names[r] for r in st.receivers)}}}"]
+        fn = plan.decide[sender][sid]
+        fixed = plan.fixed[sid]
+        if fn is None and fixed is not None:
+            names[f"B{sid}_0"] = fixed[0]
+            out += [f"{pad}b = B{sid}_0", f"{pad}p = None"]
+        else:
+            names[f"D{sid}"] = fn
+            out += [
+                f"{pad}try:",
+                f"{pad}    msg = D{sid}(c{sender})",
+                f"{pad}except Exception as e:",
+                f"{pad}    raise Fail({sid}, {sender}, e) from e",
+                f"{pad}try:",
+                f"{pad}    b, p = msg",
+                f"{pad}except (TypeError, ValueError):",
+                f"{pad}    bad({sid}, {sender}, msg)",
+            ]
+        for k, br in enumerate(st.branches):
+            names[f"B{sid}_{k}"] = br.branch
+            test = "if" if k == 0 else "elif"
+            out.append(f"{pad}{test} b is B{sid}_{k}:")
+            inner = pad + "    "
+            acc = plan.accept[sid][k]
+            if acc is type(None):
+                out.append(f"{inner}if p is not None: bad({sid}, {sender}, (b, p))")
+            elif isinstance(acc, type):
+                names[f"A{sid}_{k}"] = acc
+                out.append(f"{inner}if p.__class__ is not A{sid}_{k} and not isinstance(p, "
+                           f"A{sid}_{k}): bad({sid}, {sender}, (b, p))")
+            elif acc is not None:
+                names[f"A{sid}_{k}"] = acc
+                out.append(f"{inner}if not isinstance(p, A{sid}_{k}): bad({sid}, {sender}, "
+                           f"(b, p))")
+            for r in st.receivers:
+                react = plan.react[r][sid][k]
+                if react is None:
+                    continue
+                names[f"R{sid}_{k}_{r}"] = react
+                out += [
+                    f"{inner}try:",
+                    f"{inner}    R{sid}_{k}_{r}(c{r}, p)",
+                    f"{inner}except Exception as e:",
+                    f"{inner}    raise Fail({sid}, {r}, e) from e",
+                ]
+            nxt = br.next
+            out.append(f"{inner}return {exit_sid}" if nxt == exit_sid else f"{inner}sid = {nxt}")
+        out += [f"{pad}else:", f"{pad}    bad({sid}, {sender}, (b, p))"]
+        return out
+
+    def tree(lo: int, hi: int, pad: str) -> list[str]:
+        # States lo..hi-1, found by halving the id range: log2(n) compares per step.
+        if hi - lo == 1:
+            return state_code(lo, pad)
+        if hi - lo <= 3:
+            out: list[str] = []
+            for sid in range(lo, hi):
+                if sid == hi - 1:
+                    out.append(f"{pad}else:")
+                else:
+                    out.append(f"{pad}{'if' if sid == lo else 'elif'} sid == {sid}:")
+                out += state_code(sid, pad + "    ")
+            return out
+        mid = (lo + hi) // 2
+        return [f"{pad}if sid < {mid}:", *tree(lo, mid, pad + "    "), f"{pad}else:",
+                *tree(mid, hi, pad + "    ")]
+
+    lines += tree(0, exit_sid, "        ")
+    lines.append("    return sid")
+    return "\n".join(lines) + "\n", names
+
+
+def _bad_message(plan: Plan) -> Callable[[int, int, object], None]:
+    def bad(sid: int, role: int, msg: object) -> None:
+        raise _Fail(sid, role, MessageError(plan.describe_bad_message(sid, role, msg)))
+
+    return bad
+
+
+def compile_plan(plan: Plan) -> Step:
+    """The generated step function of ``plan`` (made once per plan, then reused)."""
+    cached: Step | None = getattr(plan, "_inproc_step", None)
+    if cached is not None:
+        return cached
+    source, names = source_of(plan)
+    code = compile(source, f"<troupe inproc step: {plan.script.name}>", "exec")
+    exec(code, names)
+    step: Step = names["step"]
+    plan._inproc_step = step  # type: ignore[attr-defined]
+    return step
+
+
+# -- tracing: an interpreter over the same tables -----------------------------------------
+
+
+def _traced(plan: Plan, tracer: Tracer, first: int) -> tuple[Step, Callable[[int], None]]:
+    R = plan.nroles
+    exit_sid = plan.exit
+    rn = plan.role_names
+    sn = plan.state_names
+    waiting: dict[int, list[bool]] = {}
+
+    def enter(s: int, r: int, sid: int, wait: list[bool]) -> None:
+        if sid == exit_sid:
+            tracer.event(s, rn[r], "exit", sn[sid], None, None)
+            wait[r] = False
+        else:
+            tracer.event(s, rn[r], "enter", sn[sid], None, None)
+            wait[r] = plan.action[r][sid] == WAIT
+
+    def start(base: int) -> None:
+        wait = waiting[base] = [False] * R
+        for r in range(R):
+            enter(first + base // R, r, 0, wait)
+
+    def step(ctxs: list[Any], base: int, sid: int, steps: range) -> int:
+        s = first + base // R
+        wait = waiting[base]
+        for _ in steps:
+            sender = plan.sender[sid]
+            fn = plan.decide[sender][sid]
+            try:
+                msg = fn(ctxs[base + sender]) if fn is not None else plan.fixed[sid]
+            except Exception as e:
+                raise _Fail(sid, sender, e) from e
+            try:
+                bi = plan.check_message(sid, sender, msg)
+            except MessageError as e:
+                raise _Fail(sid, sender, e) from None
+            payload = msg[1]  # type: ignore[index]
+            label = plan.labels[sid][bi]
+            for r in plan.to[sender][sid]:
+                react = plan.react[r][sid][bi]
+                if react is not None:
+                    try:
+                        react(ctxs[base + r], payload)
+                    except Exception as e:
+                        raise _Fail(sid, r, e) from e
+            nxt = plan.next[sid][bi]
+            told: list[tuple[int, int]] = []
+            for r in range(R):
+                if wait[r]:
+                    continue
+                a = plan.action[r][sid]
+                if a == SEND:
+                    for d in plan.to[r][sid]:
+                        tracer.event(s, rn[r], "send", sn[sid], label, rn[d])
+                elif a == RECEIVE:
+                    tracer.event(s, rn[r], "receive", sn[sid], label, rn[sender])
+                for e in plan.notify[r][sid][bi]:
+                    tracer.event(s, rn[r], "notify", sn[nxt], None, rn[e])
+                    told.append((e, r))
+                enter(s, r, nxt, wait)
+            for e, notifier in told:
+                tracer.event(s, rn[e], "notified", sn[nxt], None, rn[notifier])
+                enter(s, e, nxt, wait)
+            sid = nxt
+            if sid == exit_sid:
+                del waiting[base]
+                return sid
+        return sid
+
+    return step, start
+
+
+# -- running sessions -------------------------------------------------------------------
 
 
 def iter_sessions(
@@ -62,6 +267,9 @@ def iter_sessions(
 
     Contexts are taken from the iterable only as windows are admitted, so memory
     stays flat however many sessions there are.
+
+    Raises:
+        TroupeError: the script has ``async def`` handlers (use ``asyncio``).
     """
     where = plan.async_handler()
     if where is not None:
@@ -75,7 +283,7 @@ def iter_sessions(
         chunk = list(itertools.islice(it, window))
         if not chunk:
             return
-        yield from _run_chunk(plan, chunk, start, deadline, timeout, tracer, cancel)
+        yield from _run_window(plan, chunk, start, deadline, timeout, tracer, cancel)
         start += len(chunk)
 
 
@@ -89,25 +297,14 @@ def run_sessions(
     first_session: int = 0,
     window: int = 50_000,
 ) -> list[Result]:
-    """Run one session per context list, at most ``window`` at a time; results in order."""
-    where = plan.async_handler()
-    if where is not None:
-        raise TroupeError(
-            f"the inproc runtime cannot run async handlers ({where}); use runtime='asyncio'"
-        )
-    deadline = None if timeout is None else time.monotonic() + timeout
-    results: list[Result] = []
-    for start in range(0, len(contexts), window):
-        chunk = contexts[start : start + window]
-        results.extend(
-            _run_chunk(plan, chunk, first_session + start, deadline, timeout, tracer, cancel)
-        )
-    return results
+    """Run one session per context list; results in order (see ``iter_sessions``)."""
+    return list(iter_sessions(plan, contexts, timeout=timeout, tracer=tracer, cancel=cancel,
+                              first_session=first_session, window=window))
 
 
-def _run_chunk(
+def _run_window(
     plan: Plan,
-    contexts: Sequence[list[Any]],
+    chunk: list[list[Any]],
     first: int,
     deadline: float | None,
     timeout: float | None,
@@ -115,231 +312,77 @@ def _run_chunk(
     cancel: CancelToken | None,
 ) -> list[Result]:
     R = plan.nroles
-    n = len(contexts)
+    m = len(chunk)
     exit_sid = plan.exit
-    dead_sid = exit_sid + 1
-    action = [[*row, DEAD] for row in plan.action]
-    decide = plan.decide
-    react = plan.react
-    to = plan.to
-    notify = plan.notify
-    nexts = plan.next
-    accept = plan.accept
-    stobj = plan.state_objects
-    fixed = plan.fixed
-    names = plan.state_names
-    labels = plan.labels
-    rnames = plan.role_names
-    tr = tracer
-
-    cur = [0] * (n * R)
-    ctxs: list[Any] = [c for ctx_list in contexts for c in ctx_list]
-    errors: list[SessionFailed | None] = [None] * n
-    queue: deque[tuple[int, int, int, Any]] = deque()
-    push = queue.append
-    pending: dict[int, list[tuple[int, int, Any]]] = {}
-    died_at: dict[int, int] = {}
-
-    def advance(slot: int, sid: int) -> None:
-        # Hot path: runs a role through SEND/SKIP states until it must wait.
-        r = slot % R
-        base = slot - r
-        act = action[r]
-        try:
-            while True:
-                a = act[sid]
-                if tr is not None and a != EXIT:
-                    tr.event(first + slot // R, rnames[r], "enter", names[sid], None, None)
-                if a == SEND:
-                    fn = decide[r][sid]
-                    msg: Any = fn(ctxs[slot]) if fn is not None else fixed[sid]
-                    if type(msg) is not tuple or len(msg) != 2:
-                        plan.check_message(sid, r, msg)
-                    b, payload = msg
-                    if type(b) is not Branch or b.state is not stobj[sid]:
-                        plan.check_message(sid, r, msg)
-                    bi = b.index
-                    acc = accept[sid][bi]
-                    if acc is not None and not isinstance(payload, acc):
-                        plan.check_message(sid, r, msg)
-                    for dest in to[r][sid]:
-                        push((base + dest, sid, bi, payload))
-                        if tr is not None:
-                            tr.event(first + slot // R, rnames[r], "send", names[sid],
-                                     labels[sid][bi], rnames[dest])
-                    nsid = nexts[sid][bi]
-                    for ext in notify[r][sid][bi]:
-                        push((base + ext, NOTIFY, nsid, None))
-                        if tr is not None:
-                            tr.event(first + slot // R, rnames[r], "notify", names[nsid], None,
-                                     rnames[ext])
-                    sid = nsid
-                elif a == SKIP:
-                    nsid = nexts[sid][0]
-                    for ext in notify[r][sid][0]:
-                        push((base + ext, NOTIFY, nsid, None))
-                        if tr is not None:
-                            tr.event(first + slot // R, rnames[r], "notify", names[nsid], None,
-                                     rnames[ext])
-                    sid = nsid
-                elif a == EXIT:
-                    cur[slot] = sid
-                    if tr is not None:
-                        tr.event(first + slot // R, rnames[r], "exit", names[sid], None, None)
-                    return
-                else:
-                    cur[slot] = sid
-                    if pending and slot in pending:
-                        _unstash(slot)
-                    return
-        except _Fail:
-            raise
-        except Exception as e:
-            raise _Fail(slot, sid, e) from e
-
-    def deliver(slot: int, msid: int, bi: int, payload: Any) -> bool:
-        # Hot path: one call per message popped. False: the role is not there yet.
-        r = slot % R
-        sid = cur[slot]
-        a = action[r][sid]
-        if a == RECEIVE and msid == sid:
-            if tr is not None:
-                tr.event(first + slot // R, rnames[r], "receive", names[sid], labels[sid][bi],
-                         rnames[plan.sender[sid]])
-            fn = react[r][sid][bi]
-            try:
-                if fn is not None:
-                    fn(ctxs[slot], payload)
-            except Exception as e:
-                raise _Fail(slot, sid, e) from e
-            nsid = nexts[sid][bi]
-            exts = notify[r][sid][bi]
-            if exts:
-                base = slot - r
-                for ext in exts:
-                    push((base + ext, NOTIFY, nsid, None))
-                    if tr is not None:
-                        tr.event(first + slot // R, rnames[r], "notify", names[nsid], None,
-                                 rnames[ext])
-            advance(slot, nsid)
-            return True
-        if a == WAIT and msid == NOTIFY:
-            if tr is not None:
-                tr.event(first + slot // R, rnames[r], "notified", names[bi], None,
-                         rnames[plan.peer[r][sid]])
-            advance(slot, bi)
-            return True
-        return a == DEAD  # True: its session failed, drop the message
-
-    def _unstash(slot: int) -> None:
-        stash = pending[slot]
-        i = 0
-        while i < len(stash):
-            msid, bi, payload = stash[i]
-            r = slot % R
-            sid = cur[slot]
-            a = action[r][sid]
-            if (a == RECEIVE and msid == sid) or (a == WAIT and msid == NOTIFY):
-                del stash[i]
-                if not stash:
-                    del pending[slot]
-                deliver(slot, msid, bi, payload)
-                return  # deliver() advanced the role, which unstashes again if needed
-            i += 1
-
-    def fail(session_local: int, err: SessionFailed) -> None:
-        if errors[session_local] is not None:
-            return
-        errors[session_local] = err
-        base = session_local * R
-        for r in range(R):
-            slot = base + r
-            if cur[slot] != exit_sid:
-                if tr is not None:
-                    tr.event(first + session_local, rnames[r], "fail", names[cur[slot]],
-                             str(err), None)
-                died_at[slot] = cur[slot]
-                cur[slot] = dead_sid
-            pending.pop(slot, None)
-
-    def fail_from(f: _Fail) -> None:
-        s = f.slot // R
-        if cur[f.slot] != dead_sid:
-            cur[f.slot] = f.sid
-        fail(s, plan.handler_failure(first + s, f.sid, f.slot % R, f.exc))
-
-    # Start every role: each runs until it must wait.
-    for slot in range(n * R):
-        if cur[slot] == dead_sid:
-            continue
-        try:
-            advance(slot, 0)
-        except _Fail as f:
-            fail_from(f)
-
-    popleft = queue.popleft
-    count = 0
-    while queue:
-        slot, msid, bi, payload = popleft()
-        try:
-            if not deliver(slot, msid, bi, payload):
-                pending.setdefault(slot, []).append((msid, bi, payload))
-        except _Fail as f:
-            fail_from(f)
-        count += 1
-        if count >= _CHECK_EVERY:
-            count = 0
-            if cancel is not None and cancel.cancelled:
-                _stop_all(plan, n, R, cur, exit_sid, fail, first, "cancel", timeout)
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                _stop_all(plan, n, R, cur, exit_sid, fail, first, "timeout", timeout)
-                break
+    ctxs: list[Any] = [c for ctx_list in chunk for c in ctx_list]
+    sids = [0] * m
+    errors: dict[int, SessionFailed] = {}
+    if tracer is not None:
+        step, start = _traced(plan, tracer, first)
+        for s in range(m):
+            start(s * R)
     else:
-        if cancel is not None and cancel.cancelled:
-            _stop_all(plan, n, R, cur, exit_sid, fail, first, "cancel", timeout)
-
-    # Anything still not at Exit now can never move: nothing is left to deliver.
-    for s in range(n):
-        if errors[s] is None:
-            base = s * R
-            stuck = [r for r in range(R) if cur[base + r] != exit_sid]
-            if stuck:
-                r = stuck[0]
-                sid = cur[base + r]
-                peer = plan.peer[r][sid]
-                fail(s, plan.failure(
-                    SessionFailed, first + s, sid, peer, None,
-                    f"session {first + s} stalled at state {names[sid]!r}: role {rnames[r]!r} "
-                    f"waits for {rnames[peer] if peer >= 0 else '?'!r}, but no message can come",
-                ))
-    results = []
-    for s in range(n):
-        err = errors[s]
-        states: list[int] = []
-        errs: list[SessionFailed | None] = []
-        for slot in range(s * R, s * R + R):
-            st = cur[slot]
-            states.append(died_at.get(slot, 0) if st == dead_sid else st)
-            errs.append(err if st == dead_sid else None)
-        results.append(plan.result(first + s, ctxs[s * R : s * R + R], states, errs))
-    return results
-
-
-def _stop_all(
-    plan: Plan, n: int, R: int, cur: list[int], exit_sid: int, fail: Any, first: int,
-    why: str, timeout: float | None,
-) -> None:
-    for s in range(n):
+        step = compile_plan(plan)
+    steps = range(STEPS)
+    live = list(range(m)) if exit_sid > 0 else []
+    # The window's records live until it ends: collecting them now would only
+    # rescan them. Cycles the handlers make are collected once the window is done.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        while live:
+            still: list[int] = []
+            keep = still.append
+            for j in range(0, len(live), _CHECK_EVERY):
+                for s in live[j : j + _CHECK_EVERY]:
+                    try:
+                        sid = step(ctxs, s * R, sids[s], steps)
+                    except _Fail as f:
+                        sids[s] = f.sid
+                        errors[s] = plan.handler_failure(first + s, f.sid, f.role, f.exc)
+                        continue
+                    sids[s] = sid
+                    if sid != exit_sid:
+                        keep(s)
+                stop = _stopping(plan, cancel, deadline, timeout)
+                if stop is not None:
+                    for s in [*still, *live[j + _CHECK_EVERY :]]:
+                        errors[s] = stop(first + s, sids[s])
+                    still = []
+                    break
+            live = still
+    finally:
+        if collecting:
+            gc.enable()
+    names = plan.role_names
+    done_states = [plan.state_names[exit_sid]] * R
+    no_errors: list[SessionFailed | None] = [None] * R
+    out: list[Result] = []
+    for s in range(m):
         base = s * R
-        live = [r for r in range(R) if cur[base + r] not in (exit_sid, exit_sid + 1)]
-        if not live:
-            continue
-        r = live[0]
-        sid = cur[base + r]
-        if why == "cancel":
-            fail(s, plan.cancelled(first + s, sid, r))
+        err = errors.get(s)
+        if err is None:
+            out.append(Result(first + s, names, ctxs[base : base + R], done_states, no_errors))
         else:
-            peer = plan.peer[r][sid]
-            fail(s, plan.timeout_failure(first + s, sid, r, peer if peer >= 0 else r,
-                                         timeout or 0.0, run=True))
+            if tracer is not None:
+                for r in range(R):
+                    tracer.event(first + s, names[r], "fail", err.state, str(err), None)
+            out.append(Result(first + s, names, ctxs[base : base + R], [err.state] * R,
+                              [err] * R))
+    return out
+
+
+def _stopping(
+    plan: Plan, cancel: CancelToken | None, deadline: float | None, timeout: float | None
+) -> Callable[[int, int], SessionFailed] | None:
+    """If the run must stop now, a function making each live session's error."""
+    if cancel is not None and cancel.cancelled:
+        return lambda session, sid: plan.cancelled(session, sid, plan.sender[sid])
+    if deadline is not None and time.monotonic() > deadline:
+        def timed_out(session: int, sid: int) -> SessionFailed:
+            sender = plan.sender[sid]
+            waiter = next(iter(plan.to[sender][sid]), sender)
+            return plan.timeout_failure(session, sid, waiter, sender, timeout or 0.0, run=True)
+
+        return timed_out
+    return None
