@@ -6,12 +6,17 @@
     troupe graph TARGET -o FILE [--role R]    # .dot .mmd .svg .png
     troupe run   TARGET [--runtime R] [--timeout S] [--trace FILE.jsonl] [--seed N]
     troupe demo  [--out DIR] [--seed N]       # the random pingpong/2pc showcase
+    troupe bench pingpong [--pairs N] [--rounds R] [--workers K] [--runtime R]
+                          [--compare asyncio] [--json]
+    troupe bench 2pc      [--sessions N] [--workers K] [--runtime R] [--json]
+    troupe bench sweep    [--max N] [--workers K] [--json]
 
 TARGET is a Python file or module, optionally ``:name`` (see ``troupe._load``).
 
 Exit codes: 0 success; 1 the script breaks the rules, or the command could not
 do what was asked (unknown role, unsupported output suffix, Graphviz missing);
-2 the target cannot be loaded, or the command line is wrong.
+2 the target cannot be loaded, or the command line is wrong. ``bench`` exits 1
+when a session fails its check.
 
 Adding a subcommand: write ``_add_NAME(commands)`` that adds its parser and sets
 ``run=`` to a function ``(args) -> int``, and list it in ``COMMANDS``. Inside,
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import json
 import os
 import sys
 import time
@@ -32,7 +38,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO, TypeAlias
 
-from . import __version__
+from . import __version__, bench
 from ._compile import Script
 from ._errors import Diagnostic, ScriptError, TroupeError
 from ._load import LoadError, load, load_target
@@ -45,6 +51,7 @@ __all__ = ["COMMANDS", "build_parser", "format_diagnostic", "main"]
 EXIT_OK = 0
 EXIT_ERRORS = 1
 EXIT_LOAD = 2
+EXIT_USAGE = 2
 
 _Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -292,6 +299,199 @@ def _add_demo(commands: _Commands) -> None:
     p.set_defaults(run=_run_demo)
 
 
+# -- bench ------------------------------------------------------------------------
+
+
+def _at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", "").replace(",", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected a number >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"number >= {low}"
+    return parse
+
+
+def _bench_usage(args: argparse.Namespace, message: str) -> _Exit:
+    parser: argparse.ArgumentParser = args.bench_parser
+    parser.print_usage(sys.stderr)
+    print(f"{parser.prog}: error: {message}", file=sys.stderr)
+    return _Exit(EXIT_USAGE)
+
+
+def _bench_workers(args: argparse.Namespace) -> tuple[int, str]:
+    """The workers to use and how they were chosen (for the header line)."""
+    if args.workers is not None:
+        return args.workers, ""
+    if args.runtime == "inproc":
+        return bench.default_workers(), " (default: one per core)"
+    return 1, ""
+
+
+def _on_terminal(args: argparse.Namespace) -> bool:
+    return not args.json and sys.stdout.isatty()
+
+
+def _show_table(rows: Sequence[bench.BenchResult], args: argparse.Namespace, *,
+                ns_per_msg: bool = False) -> None:
+    if _on_terminal(args):
+        from rich.console import Console
+
+        Console(file=sys.stdout).print(bench.rich_table(rows, ns_per_msg=ns_per_msg))
+    else:
+        print(bench.format_table(rows, ns_per_msg=ns_per_msg))
+
+
+def _run_bench_pingpong(args: argparse.Namespace) -> int:
+    workers, how = _bench_workers(args)
+    baseline_pairs = args.baseline_pairs or min(args.pairs, bench.BASELINE_PAIRS)
+    try:
+        bench.check_pingpong_args(args.pairs, rounds=args.rounds, runtime=args.runtime,
+                                  workers=workers)
+        if args.compare:
+            bench.check_pingpong_args(baseline_pairs, rounds=args.rounds)
+    except bench.BenchUsageError as e:
+        raise _bench_usage(args, str(e)) from e
+    per_pair = bench.messages_per_pair(args.rounds)
+    if not args.json:
+        print(f"pingpong (examples/pingpong.py, {args.rounds} rounds): {args.pairs:,} pairs "
+              f"x {per_pair} messages on {args.runtime}, "
+              f"{_plural(min(workers, args.pairs), 'worker')}{how}")
+    with bench.progress_bar(args.pairs, "pingpong", enabled=_on_terminal(args)) as progress:
+        row = bench.bench_pingpong(args.pairs, rounds=args.rounds, runtime=args.runtime,
+                                   workers=workers, progress=progress)
+    baseline = None
+    if args.compare:
+        if not args.json:
+            print(f"plain asyncio baseline: {baseline_pairs:,} pairs, in its own process ...",
+                  flush=True)
+        baseline = bench.bench_baseline(baseline_pairs, rounds=args.rounds)
+    if args.json:
+        print(bench.to_json(row, baseline))
+        return EXIT_OK
+    _show_table([row] if baseline is None else [row, baseline], args)
+    if baseline is not None:
+        print(f"ratio: troupe {row.runtime} does {bench.ratio(row, baseline):.1f}x the "
+              f"messages/s of plain asyncio")
+    return EXIT_OK
+
+
+def _run_bench_2pc(args: argparse.Namespace) -> int:
+    workers, how = _bench_workers(args)
+    if args.runtime == "threads" and args.sessions > bench.MAX_THREAD_PAIRS:
+        raise _bench_usage(args, f"--runtime threads runs a thread per role: at most "
+                                 f"{bench.MAX_THREAD_PAIRS:,} sessions, got {args.sessions:,}")
+    if not args.json:
+        print(f"two-phase commit (examples/two_phase_commit.py, seeded by session): "
+              f"{args.sessions:,} sessions on {args.runtime}, "
+              f"{_plural(min(workers, args.sessions), 'worker')}{how}")
+    try:
+        with bench.progress_bar(args.sessions, "2pc", enabled=_on_terminal(args)) as progress:
+            row = bench.bench_2pc(args.sessions, runtime=args.runtime, workers=workers,
+                                  progress=progress)
+    except bench.BenchUsageError as e:
+        raise _bench_usage(args, str(e)) from e
+    if args.json:
+        print(bench.to_json(row))
+    else:
+        _show_table([row], args)
+    return EXIT_OK
+
+
+def _run_bench_sweep(args: argparse.Namespace) -> int:
+    args.runtime = "inproc"
+    workers, how = _bench_workers(args)
+    try:
+        sizes = bench.sweep_sizes(args.max)
+        bench.check_pingpong_args(sizes[-1], workers=workers)
+    except bench.BenchUsageError as e:
+        raise _bench_usage(args, str(e)) from e
+    tty = _on_terminal(args)
+    if not args.json:
+        print(f"pingpong sweep on inproc, {_plural(workers, 'worker')}{how}: "
+              f"{', '.join(f'{n:,}' for n in sizes)} pairs")
+    rows = bench.bench_sweep(
+        args.max, workers=workers,
+        bar=lambda n: bench.progress_bar(n, f"{n:,} pairs", enabled=tty),
+    )
+    if args.json:
+        print(json.dumps({"rows": [r.figures(ns_per_msg=True) for r in rows]}))
+        return EXIT_OK
+    _show_table(rows, args, ns_per_msg=True)
+    ns = [r.ns_per_msg for r in rows]
+    print(f"ns/message from {min(ns):.1f} to {max(ns):.1f} over "
+          f"{sizes[0]:,} .. {sizes[-1]:,} pairs")
+    return EXIT_OK
+
+
+def _add_bench(commands: _Commands) -> None:
+    p = commands.add_parser(
+        "bench",
+        help="benchmark the examples: many sessions, every one checked",
+        description="Run the examples many times at once, check every session, and print "
+        "runtime, workers, sessions, messages, wall time, messages/s and peak RSS over all "
+        "processes. Exit 1 if a session fails its check, 2 on a bad command line.",
+    )
+    kinds = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    cores = bench.default_workers()
+
+    def common(q: argparse.ArgumentParser, *, runtime: bool = True) -> None:
+        q.add_argument("--workers", type=_at_least(1), metavar="K",
+                       help=f"processes for inproc (default: one per core, {cores} here; "
+                       f"1 runs in this process)")
+        if runtime:
+            q.add_argument("--runtime", choices=bench.RUNTIMES, default="inproc",
+                           help="default: inproc")
+        q.add_argument("--json", action="store_true",
+                       help="print one JSON line with the figures, nothing else")
+        q.set_defaults(bench_parser=q)
+
+    pp = kinds.add_parser(
+        "pingpong",
+        help="examples/pingpong.py, N pairs at once",
+        description="Run examples/pingpong.py PAIRS times at once; every pair must end with "
+        "alice's counter at ROUNDS+1 and bob's at ROUNDS (2*(ROUNDS+1)+1 messages a pair).",
+    )
+    pp.add_argument("--pairs", type=_at_least(1), default=100_000, metavar="N",
+                    help="default: 100000")
+    pp.add_argument("--rounds", type=_at_least(0), default=30, metavar="R",
+                    help="the count limit (default: 30, as in the example)")
+    pp.add_argument("--compare", choices=["asyncio"],
+                    help="also run plain asyncio pingpong (a task per role, a Queue per "
+                    "direction) in its own process, after troupe's run, and print the ratio")
+    pp.add_argument("--baseline-pairs", type=_at_least(1), metavar="N",
+                    help=f"pairs for --compare (default: --pairs, at most "
+                    f"{bench.BASELINE_PAIRS:,})")
+    common(pp)
+    pp.set_defaults(run=_run_bench_pingpong)
+
+    tpc = kinds.add_parser(
+        "2pc",
+        help="examples/two_phase_commit.py, N sessions at once",
+        description="Run examples/two_phase_commit.py SESSIONS times at once, session i "
+        "seeded 2i+1; every session must end with one outcome on every role.",
+    )
+    tpc.add_argument("--sessions", type=_at_least(1), default=100_000, metavar="N",
+                     help="default: 100000")
+    common(tpc)
+    tpc.set_defaults(run=_run_bench_2pc)
+
+    sw = kinds.add_parser(
+        "sweep",
+        help="pingpong at 1k, 10k, 100k, 1M pairs: ns per message",
+        description="Run pingpong on inproc at 1,000, 10,000, 100,000 ... pairs up to --max "
+        "and print one row each with nanoseconds per message.",
+    )
+    sw.add_argument("--max", type=_at_least(1), default=bench.SWEEP_MAX, metavar="N",
+                    help=f"largest size (default: {bench.SWEEP_MAX:,})")
+    common(sw, runtime=False)
+    sw.set_defaults(run=_run_bench_sweep)
+
+
 # -- main -------------------------------------------------------------------------
 
 COMMANDS: list[Callable[[_Commands], None]] = [
@@ -299,6 +499,7 @@ COMMANDS: list[Callable[[_Commands], None]] = [
     _add_graph,
     _add_run,
     _add_demo,
+    _add_bench,
 ]
 """Each adds one subcommand to the parser (see the module docstring)."""
 

@@ -113,7 +113,8 @@ def source_of(plan: Plan) -> tuple[str, dict[str, Any]]:
                 out.append(f"{inner}if p is not None: bad({sid}, {sender}, (b, p))")
             elif isinstance(acc, type):
                 names[f"A{sid}_{k}"] = acc
-                out.append(f"{inner}if p.__class__ is not A{sid}_{k} and not isinstance(p, "
+                # type(p) is specialised by the interpreter: cheaper than p.__class__.
+                out.append(f"{inner}if type(p) is not A{sid}_{k} and not isinstance(p, "
                            f"A{sid}_{k}): bad({sid}, {sender}, (b, p))")
             elif acc is not None:
                 names[f"A{sid}_{k}"] = acc
