@@ -22,8 +22,9 @@ How it is measured. ``wall_s`` is the time from admitting the first session
 to having every result checked (results are checked where they are made: in
 the worker processes for ``inproc`` with several workers). ``peak_rss_mb`` is
 the peak resident memory over all processes: this process's peak during the
-run (reset before it through ``/proc/self/clear_refs`` where Linux allows,
-otherwise its lifetime peak) plus each worker's peak. Summing counts the
+run (``VmHWM``, reset before the run through ``/proc/self/clear_refs`` where
+Linux allows, otherwise its lifetime peak) plus each worker's peak (forked
+workers report ``ru_maxrss``, their own: a fork does not inherit it). Summing counts the
 pages a forked worker shares with its parent twice, so it errs high. The
 plain asyncio baseline runs after troupe's run, alone, in its own interpreter
 (``python -I``): neither's memory or CPU is in the other's figures.
@@ -41,6 +42,7 @@ import gc
 import importlib
 import inspect
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -55,6 +57,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import msgspec
 
 from . import _baseline_asyncio
+from ._baseline_asyncio import messages_per_pair
 from ._compile import Script, script
 from ._errors import TroupeError
 from ._load import load_target
@@ -85,6 +88,7 @@ __all__ = [
     "bench_baseline",
     "bench_pingpong",
     "bench_sweep",
+    "check_2pc_args",
     "check_pingpong_args",
     "default_workers",
     "format_table",
@@ -134,11 +138,6 @@ class BenchError(TroupeError):
 def default_workers() -> int:
     """Worker processes by default for ``inproc``: one per core this process may use."""
     return processes.default_workers()
-
-
-def messages_per_pair(rounds: int = 30) -> int:
-    """One-way messages of one pingpong pair counting to ``rounds``."""
-    return 2 * (rounds + 1) + 1
 
 
 # -- records ----------------------------------------------------------------------
@@ -235,6 +234,17 @@ class Workload:
     contexts: Callable[[int], Mapping[str, Any]] | None = None
 
 
+def _failed(r: Result) -> str:
+    """Why a session failed, without the session number (the caller adds it)."""
+    err = r.error
+    if err is None:  # pragma: no cover - only called for a failed session
+        return "failed"
+    where = f"at state {err.state!r} (role {err.role!r})"
+    if err.cause is not None:
+        return f"failed {where}: {type(err.cause).__name__}: {err.cause}"
+    return f"{type(err).__name__} {where}: {err}"
+
+
 def _tally(check: Check, results: Iterable[Result], offset: int = 0) -> Tally:
     n = good = messages = 0
     first: str | None = None
@@ -288,7 +298,7 @@ def pingpong_workload(rounds: int = 30) -> Workload:
     def check(r: Result) -> int | str:
         a, b = r["alice"], r["bob"]
         if a.error is not None or b.error is not None:
-            return f"failed: {r.error}"
+            return _failed(r)
         ca, cb = a.context, b.context
         if ca.counter != want_a or cb.counter != want_b:
             return (f"alice's counter is {ca.counter} (expected {want_a}), bob's {cb.counter} "
@@ -315,7 +325,7 @@ def two_phase_commit_workload() -> Workload:
     def check(r: Result) -> int | str:
         c, a, b = r["coordinator"], r["alice"], r["bob"]
         if c.error is not None or a.error is not None or b.error is not None:
-            return f"failed: {r.error}"
+            return _failed(r)
         cc = c.context
         attempts: int = cc.attempts
         if cc.committed + cc.aborted != 1 or not 1 <= attempts <= most:
@@ -332,6 +342,19 @@ def two_phase_commit_workload() -> Workload:
 
 
 # -- memory -----------------------------------------------------------------------
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS in MB: ``VmHWM`` where Linux has it (``ru_maxrss``
+    survives ``exec``, so it would count the peak of whoever started us)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _reset_peak_rss() -> bool:
@@ -431,7 +454,7 @@ def run_workload(
             if progress is not None:
                 progress(n)
     wall = time.perf_counter() - started
-    peak = processes.peak_rss_mb() + sum(worker_peaks)
+    peak = _peak_rss_mb() + sum(worker_peaks)
     bad = total.sessions - total.good
     if total.sessions != sessions:
         raise BenchError(f"{workload.name}: {sessions:,} sessions were asked for, "
@@ -487,13 +510,19 @@ def bench_2pc(
     progress: Progress | None = None,
 ) -> BenchResult:
     """``sessions`` two-phase commit sessions (seeded by index), every one checked."""
+    check_2pc_args(sessions, runtime=runtime, workers=workers)
+    return run_workload(two_phase_commit_workload(), sessions, runtime=runtime,
+                        workers=workers, progress=progress)
+
+
+def check_2pc_args(sessions: int, *, runtime: str = "inproc", workers: int = 1) -> None:
+    """Raise ``BenchUsageError`` for two-phase commit arguments out of range."""
+    _validate(sessions, runtime, workers)
     if runtime == "threads" and sessions > MAX_THREAD_PAIRS:
         raise BenchUsageError(
             f"--runtime threads runs a thread per role (three per session): at most "
             f"{MAX_THREAD_PAIRS:,} sessions, got {sessions:,}; use inproc or asyncio for more"
         )
-    return run_workload(two_phase_commit_workload(), sessions, runtime=runtime,
-                        workers=workers, progress=progress)
 
 
 SWEEP_MAX = 1_000_000

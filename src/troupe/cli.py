@@ -366,10 +366,16 @@ def _run_bench_pingpong(args: argparse.Namespace) -> int:
                                    workers=workers, progress=progress)
     baseline = None
     if args.compare:
-        if not args.json:
-            print(f"plain asyncio baseline: {baseline_pairs:,} pairs, in its own process ...",
-                  flush=True)
-        baseline = bench.bench_baseline(baseline_pairs, rounds=args.rounds)
+        what = f"plain asyncio baseline: {baseline_pairs:,} pairs, in its own process"
+        if _on_terminal(args):
+            from rich.console import Console
+
+            with Console(file=sys.stdout).status(what):
+                baseline = bench.bench_baseline(baseline_pairs, rounds=args.rounds)
+        else:
+            if not args.json:
+                print(what, flush=True)
+            baseline = bench.bench_baseline(baseline_pairs, rounds=args.rounds)
     if args.json:
         print(bench.to_json(row, baseline))
         return EXIT_OK
@@ -382,19 +388,17 @@ def _run_bench_pingpong(args: argparse.Namespace) -> int:
 
 def _run_bench_2pc(args: argparse.Namespace) -> int:
     workers, how = _bench_workers(args)
-    if args.runtime == "threads" and args.sessions > bench.MAX_THREAD_PAIRS:
-        raise _bench_usage(args, f"--runtime threads runs a thread per role: at most "
-                                 f"{bench.MAX_THREAD_PAIRS:,} sessions, got {args.sessions:,}")
+    try:
+        bench.check_2pc_args(args.sessions, runtime=args.runtime, workers=workers)
+    except bench.BenchUsageError as e:
+        raise _bench_usage(args, str(e)) from e
     if not args.json:
         print(f"two-phase commit (examples/two_phase_commit.py, seeded by session): "
               f"{args.sessions:,} sessions on {args.runtime}, "
               f"{_plural(min(workers, args.sessions), 'worker')}{how}")
-    try:
-        with bench.progress_bar(args.sessions, "2pc", enabled=_on_terminal(args)) as progress:
-            row = bench.bench_2pc(args.sessions, runtime=args.runtime, workers=workers,
-                                  progress=progress)
-    except bench.BenchUsageError as e:
-        raise _bench_usage(args, str(e)) from e
+    with bench.progress_bar(args.sessions, "2pc", enabled=_on_terminal(args)) as progress:
+        row = bench.bench_2pc(args.sessions, runtime=args.runtime, workers=workers,
+                              progress=progress)
     if args.json:
         print(bench.to_json(row))
     else:

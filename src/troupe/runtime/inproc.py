@@ -39,7 +39,7 @@ from typing import Any
 
 from .._errors import MessageError, SessionFailed, TroupeError
 from .._outcome import Result
-from .._plan import EXIT, RECEIVE, SEND, WAIT, Plan
+from .._plan import RECEIVE, SEND, WAIT, Plan
 from .._trace import Tracer
 from ._cancel import CancelToken
 
@@ -98,9 +98,10 @@ def source_of(plan: Plan) -> tuple[str, dict[str, Any]]:
                 f"{pad}    msg = D{sid}(c{sender})",
                 f"{pad}except Exception as e:",
                 f"{pad}    raise Fail({sid}, {sender}, e) from e",
+                f"{pad}if type(msg) is not tuple: bad({sid}, {sender}, msg)",
                 f"{pad}try:",
                 f"{pad}    b, p = msg",
-                f"{pad}except (TypeError, ValueError):",
+                f"{pad}except ValueError:",
                 f"{pad}    bad({sid}, {sender}, msg)",
             ]
         for k, br in enumerate(st.branches):
