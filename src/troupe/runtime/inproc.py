@@ -236,13 +236,13 @@ def _traced(plan: Plan, tracer: Tracer, first: int) -> tuple[Step, Callable[[int
                         tracer.event(s, rn[r], "send", sn[sid], label, rn[d])
                 elif a == RECEIVE:
                     tracer.event(s, rn[r], "receive", sn[sid], label, rn[sender])
-                for e in plan.notify[r][sid][bi]:
-                    tracer.event(s, rn[r], "notify", sn[nxt], None, rn[e])
-                    told.append((e, r))
+                for ext in plan.notify[r][sid][bi]:
+                    tracer.event(s, rn[r], "notify", sn[nxt], None, rn[ext])
+                    told.append((ext, r))
                 enter(s, r, nxt, wait)
-            for e, notifier in told:
-                tracer.event(s, rn[e], "notified", sn[nxt], None, rn[notifier])
-                enter(s, e, nxt, wait)
+            for ext, notifier in told:
+                tracer.event(s, rn[ext], "notified", sn[nxt], None, rn[notifier])
+                enter(s, ext, nxt, wait)
             sid = nxt
             if sid == exit_sid:
                 del waiting[base]
