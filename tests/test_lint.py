@@ -20,5 +20,5 @@ def test_mypy_strict_on_the_package() -> None:
 
 
 def test_ruff_check() -> None:
-    done = _run("ruff", "check", "src", "tests", "examples")
+    done = _run("ruff", "check", "src", "tests", "benchmarks", "examples")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -296,10 +296,9 @@ def pingpong_workload(rounds: int = 30) -> Workload:
     want_a, want_b, per_pair = rounds + 1, rounds, messages_per_pair(rounds)
 
     def check(r: Result) -> int | str:
-        a, b = r["alice"], r["bob"]
-        if a.error is not None or b.error is not None:
+        if not r.ok:
             return _failed(r)
-        ca, cb = a.context, b.context
+        ca, cb = r.context("alice"), r.context("bob")
         if ca.counter != want_a or cb.counter != want_b:
             return (f"alice's counter is {ca.counter} (expected {want_a}), bob's {cb.counter} "
                     f"(expected {want_b})")
@@ -323,15 +322,15 @@ def two_phase_commit_workload() -> Workload:
         return made
 
     def check(r: Result) -> int | str:
-        c, a, b = r["coordinator"], r["alice"], r["bob"]
-        if c.error is not None or a.error is not None or b.error is not None:
+        if not r.ok:
             return _failed(r)
-        cc = c.context
+        cc = r.context("coordinator")
         attempts: int = cc.attempts
         if cc.committed + cc.aborted != 1 or not 1 <= attempts <= most:
             return (f"coordinator committed {cc.committed}, aborted {cc.aborted} after "
                     f"{attempts} attempts (expected one outcome within {most} attempts)")
-        for name, p in (("alice", a.context), ("bob", b.context)):
+        for name in ("alice", "bob"):
+            p = r.context(name)
             if p.votes != attempts or p.committed != cc.committed or p.aborted != cc.aborted:
                 return (f"{name} voted {p.votes} times in {attempts} attempts and saw "
                         f"committed={p.committed} aborted={p.aborted}, the coordinator "

@@ -407,7 +407,6 @@ def _run_bench_2pc(args: argparse.Namespace) -> int:
 
 
 def _run_bench_sweep(args: argparse.Namespace) -> int:
-    args.runtime = "inproc"
     workers, how = _bench_workers(args)
     try:
         sizes = bench.sweep_sizes(args.max)
@@ -493,7 +492,7 @@ def _add_bench(commands: _Commands) -> None:
     sw.add_argument("--max", type=_at_least(1), default=bench.SWEEP_MAX, metavar="N",
                     help=f"largest size (default: {bench.SWEEP_MAX:,})")
     common(sw, runtime=False)
-    sw.set_defaults(run=_run_bench_sweep)
+    sw.set_defaults(run=_run_bench_sweep, runtime="inproc")
 
 
 # -- main -------------------------------------------------------------------------

@@ -263,7 +263,7 @@ def iter_sessions(
     tracer: Tracer | None = None,
     cancel: CancelToken | None = None,
     first_session: int = 0,
-    window: int = 50_000,
+    window: int = 10_000,
 ) -> Iterator[Result]:
     """Run one session per context list, ``window`` at a time, yielding results in order.
 
@@ -285,8 +285,11 @@ def iter_sessions(
         chunk = list(itertools.islice(it, window))
         if not chunk:
             return
-        yield from _run_window(plan, chunk, start, deadline, timeout, tracer, cancel)
+        results = _run_window(plan, chunk, start, deadline, timeout, tracer, cancel)
         start += len(chunk)
+        del chunk  # only one window's records alive at a time
+        yield from results
+        del results
 
 
 def run_sessions(
@@ -297,7 +300,7 @@ def run_sessions(
     tracer: Tracer | None = None,
     cancel: CancelToken | None = None,
     first_session: int = 0,
-    window: int = 50_000,
+    window: int = 10_000,
 ) -> list[Result]:
     """Run one session per context list; results in order (see ``iter_sessions``)."""
     return list(iter_sessions(plan, contexts, timeout=timeout, tracer=tracer, cancel=cancel,

@@ -39,7 +39,18 @@ def default_workers() -> int:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory, in MB."""
+    """This process's peak resident memory, in MB.
+
+    Read from ``VmHWM`` in ``/proc/self/status`` where there is one: unlike
+    ``ru_maxrss`` it does not carry over a parent's peak across ``exec``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
