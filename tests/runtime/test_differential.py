@@ -15,12 +15,20 @@ every runtime compute the same values:
 
 The oracle is ``reference``: a central interpreter walking the *unprojected*
 script (the ``State`` objects) in one thread, calling the same handlers. Every
-runtime's final contexts must equal its contexts, and the traced runtimes must
+runtime's final contexts must equal the reference's, and the traced runtimes must
 show each role the same sequence of events (STYLE.md point 8).
+
+Also here: a handler raising at a random step fails the session with the same
+cause, state and role everywhere; ``run_many`` equals single runs (and agrees on
+every runtime); the generated inproc step compiles and dispatches correctly for
+scripts of 1 to 200 states (every shape of its binary tree over state ids); a
+malformed message fails on every runtime; a WAIT takes its own notifier's notice
+when another one overtakes it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -153,6 +161,10 @@ class Spec:
     protocols: list[list[int]]  # internal roles of each protocol, in order
     states: list[StateSpec]  # states[0] is the entry
 
+    def away(self) -> list[list[int]]:
+        """Per state, the indices of its branches that do not go to Exit."""
+        return [[k for k, b in enumerate(s.branches) if b.target != EXIT] for s in self.states]
+
     def home(self) -> list[int]:
         """Per state, the index of a branch on a shortest path to Exit."""
         inf = len(self.states) + 1
@@ -169,10 +181,8 @@ class Spec:
                 if best < dist[i]:
                     dist[i], changed = best, True
         assert max(dist) < inf, "Exit must be reachable from every state"
-        return [
-            min(range(len(s.branches)), key=lambda k, s=s: d(s.branches[k].target))
-            for s in self.states
-        ]
+        return [min(range(len(s.branches)), key=lambda k: d(s.branches[k].target))
+                for s in self.states]
 
 
 @st.composite
@@ -191,7 +201,8 @@ def specs(draw: st.DrawFn, max_roles: int = 4, max_states: int = 8) -> Spec:
     for _ in range(n_protos):
         order = draw(st.permutations(range(n_roles)))
         protocols.append(list(order[: draw(st.integers(1, n_roles))]))
-    n_states = draw(st.integers(1, max_states))
+    # Tiny scripts are drawn often enough anyway: lean towards bigger ones.
+    n_states = draw(st.integers(1, max_states) | st.integers(max_states // 2, max_states))
     parent = [-1] + [draw(st.integers(0, i - 1)) for i in range(1, n_states)]
     procs = [draw(st.integers(ROOT, n_protos - 1)) for _ in range(n_states)]
     senders = [
@@ -209,6 +220,10 @@ def specs(draw: st.DrawFn, max_roles: int = 4, max_states: int = 8) -> Spec:
         internal = every if proto == ROOT else protocols[proto]
         targets = [j for j in range(n_states) if parent[j] == i]
         extra = draw(st.lists(st.integers(EXIT, n_states - 1), max_size=2))
+        # Recursion, back to this state or an earlier one: mostly from leaves, which
+        # would otherwise end the run.
+        if draw(st.integers(0, 3)) < (3 if not targets else 1):
+            extra.append(draw(st.integers(0, i)))
         targets = draw(st.permutations(targets + extra if targets else [EXIT, *extra]))
         payloads = draw(st.lists(st.integers(0, len(PAYLOAD_TYPES) - 1),
                                  min_size=len(targets), max_size=len(targets)))
@@ -254,11 +269,11 @@ def build(spec: Spec) -> tp.Script:
         for b in want.branches:
             s.branch(b.label, PAYLOAD_TYPES[b.payload],
                      next=tp.Exit if b.target == EXIT else states[b.target])
-    home = spec.home()
+    home, away = spec.home(), spec.away()
     for i, (s, want) in enumerate(zip(states, spec.states, strict=True)):
         kinds = [PAYLOAD_TYPES[b.payload] for b in want.branches]
         if want.decide:
-            s.decide(decision(s, f"r{want.sender}", kinds, home[i]))
+            s.decide(decision(s, f"r{want.sender}", kinds, home[i], away[i]))
         for k, r in want.reactions:
             s.branches[k].on(roles[r])(reaction(s.name, want.branches[k].label, f"r{r}"))
     with warnings.catch_warnings():
@@ -266,8 +281,9 @@ def build(spec: Spec) -> tp.Script:
         return tp.script("differential", states[0])
 
 
-def decision(s: tp.State[Any], role: str, kinds: list[object], home: int
+def decision(s: tp.State[Any], role: str, kinds: list[object], home: int, away: list[int]
              ) -> Callable[[Ctx], tp.Message]:
+    """Within budget, mostly a branch that does not end the run; then the way home."""
     # Branches are reached through the state (a closure over a State, not a Branch):
     # the checker looks for foreign branches in closures.
     name = s.name
@@ -276,7 +292,12 @@ def decision(s: tp.State[Any], role: str, kinds: list[object], home: int
     def decide(ctx: Ctx) -> tp.Message:
         tick(ctx, role, name)
         x = mix(ctx.seed, ctx.steps, ctx.acc)
-        k = home if ctx.steps > ctx.budget else x % len(kinds)
+        if ctx.steps > ctx.budget:
+            k = home
+        elif away and x % 16:
+            k = away[(x >> 3) % len(away)]
+        else:
+            k = (x >> 3) % len(kinds)
         payload = make_payload(kinds[k], mix(x, 7))
         ctx.log.append(("send", name, labels[k], payload))
         ctx.acc = mix(ctx.acc, k + 1)
@@ -364,11 +385,11 @@ class Case(NamedTuple):
 
 
 @st.composite
-def cases(draw: st.DrawFn, max_budget: int = 30) -> Case:
+def cases(draw: st.DrawFn, max_budget: int = 50) -> Case:
     spec = draw(specs())
     seed = draw(st.integers(0, 2**32))
-    budgets = draw(st.lists(st.integers(0, max_budget), min_size=spec.n_roles,
-                            max_size=spec.n_roles))
+    budget = st.integers(-5, max_budget).map(lambda b: max(b, 0))  # 0: straight home
+    budgets = draw(st.lists(budget, min_size=spec.n_roles, max_size=spec.n_roles))
     return Case(spec, seed, budgets)
 
 
@@ -376,7 +397,7 @@ def cases(draw: st.DrawFn, max_budget: int = 30) -> Case:
 
 
 @given(cases())
-@settings(SETTINGS, max_examples=40)
+@settings(SETTINGS, max_examples=80)
 def test_every_runtime_gives_the_reference_contexts_and_the_same_traces(case: Case) -> None:
     sc = build(case.spec)
     names = [r.name for r in sc.roles]
@@ -462,7 +483,7 @@ def test_generated_scripts_exercise_waits_and_recursion() -> None:
 
 
 @given(cases(), st.data())
-@settings(SETTINGS, max_examples=40)
+@settings(SETTINGS, max_examples=60)
 def test_a_raising_handler_fails_the_session_alike_on_every_runtime(
     case: Case, data: st.DataObject
 ) -> None:
@@ -516,14 +537,22 @@ def batch(sc: tp.Script, seed: int, n: int = 50) -> list[dict[str, Ctx]]:
     return out
 
 
-def same_results(got: list[tp.Result], want: list[tp.Result], sessions: list[int]) -> None:
-    assert len(got) == len(want) == len(sessions)
-    for g, w, session in zip(got, want, sessions, strict=True):
+def same_results(got: list[tp.Result], want: list[tp.Result], *,
+                 failed_contexts: bool = True) -> None:
+    """Same outcomes, session by session; contexts of failed sessions only if asked.
+
+    After a failure, roles of a concurrent runtime may have gone on further than the
+    lockstep ``inproc`` ones, and may even have reached Exit: then only the error
+    (type, state, role, cause) is compared.
+    """
+    assert len(got) == len(want)
+    for session, (g, w) in enumerate(zip(got, want, strict=True)):
         assert g.session == session
-        assert g.ok == w.ok, session
-        for role in w:
-            assert g.context(role) == w.context(role), (session, role)
-            assert g[role].state == w[role].state, (session, role)
+        assert g.ok == w.ok, (session, g.error, w.error)
+        if w.ok or failed_contexts:
+            for role in w:
+                assert g.context(role) == w.context(role), (session, role)
+                assert g[role].state == w[role].state, (session, role)
         if not w.ok:
             ge, we = g.error, w.error
             assert ge is not None and we is not None
@@ -538,20 +567,43 @@ def same_results(got: list[tp.Result], want: list[tp.Result], sessions: list[int
 def test_run_many_equals_single_runs(spec: Spec, seed: int) -> None:
     sc = build(spec)
     singles = [tp.run(sc, ctxs) for ctxs in batch(sc, seed)]
-    many = tp.run_many(sc, batch(sc, seed))  # type: ignore[arg-type]
-    same_results(many, singles, list(range(50)))
+    many = tp.run_many(sc, batch(sc, seed))
+    for session, single in enumerate(singles):
+        assert single.session == 0
+        single.session = session
+    same_results(many, singles)
     # Failing sessions are among them, and did not disturb the others.
-    assert sum(not r.ok for r in singles) == sum(not r.ok for r in many)
+    assert any(not r.ok for r in many) or all(r.ok for r in singles)
+
+
+def session_traces(events: list[tp.Event], sessions: set[int]
+                   ) -> dict[tuple[int, str], list[tuple[Any, ...]]]:
+    """Per (session, role) of ``sessions``, what the role saw, in order."""
+    out: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+    for e in events:
+        if e.session in sessions:
+            out.setdefault((e.session, e.role), []).append((e.kind, e.state, e.branch, e.peer))
+    return out
 
 
 @given(specs(), st.integers(0, 2**32))
-@settings(SETTINGS, max_examples=6)
-def test_processes_equals_inproc(spec: Spec, seed: int) -> None:
+@settings(SETTINGS, max_examples=8)
+def test_run_many_on_every_runtime_equals_inproc(spec: Spec, seed: int) -> None:
+    """Sessions run side by side (one event loop, threads, worker processes) stay apart."""
     sc = build(spec)
-    want = tp.run_many(sc, batch(sc, seed, 12))  # type: ignore[arg-type]
-    got = tp.run_many(sc, batch(sc, seed, 12), runtime="processes",  # type: ignore[arg-type]
-                      workers=2)
-    same_results(got, want, list(range(12)))
+    want = tp.run_many(sc, batch(sc, seed, 12))
+    got = tp.run_many(sc, batch(sc, seed, 12), runtime="processes", workers=2)
+    same_results(got, want)
+    ok = {r.session for r in want if r.ok}
+    traces = {}
+    for runtime in ["inproc", "asyncio", "threads"]:
+        tracer = tp.ListTracer()
+        got = tp.run_many(sc, batch(sc, seed, 12), runtime=runtime,  # type: ignore[arg-type]
+                          trace=tracer)
+        same_results(got, want, failed_contexts=runtime == "inproc")
+        traces[runtime] = session_traces(tracer.events, ok)
+    assert traces["asyncio"] == traces["inproc"]
+    assert traces["threads"] == traces["inproc"]
 
 
 # -- 3. large scripts: the generated dispatch over state ids ----------------------------
@@ -697,9 +749,15 @@ def one_state(shape: str) -> tp.Script:
     @s.decide
     def decide(ctx: Ctx) -> Any:
         go = s.branches[0]
-        return {"list": lambda: [go, 1], "namedtuple": lambda: Pair(go, 1),
-                "branch function": lambda: (go.call, 1), "triple": lambda: (go, 1, 2),
-                "wrong payload": lambda: go("1")}[shape]()
+        if shape == "list":
+            return [go, 1]
+        if shape == "namedtuple":
+            return Pair(go, 1)
+        if shape == "branch function":
+            return (go.call, 1)
+        if shape == "triple":
+            return (go, 1, 2)
+        return go("1")  # wrong payload
 
     return tp.script("malformed", s)
 
@@ -724,3 +782,56 @@ def test_a_malformed_message_fails_on_every_runtime(shape: str) -> None:
             None if err is None else (type(err.cause).__name__, err.state, err.role)
         )
     assert set(verdicts.values()) == {("MessageError", "S", "a")}, verdicts
+
+
+# -- a notification from the next protocol overtakes the one from this protocol ---------
+
+
+def overtaken(how: str) -> tp.Script:
+    """P0 (n0, s, n1) then P1 (n1, s) then a root state sent by ``r``, external to both.
+
+    ``n0`` is slow to react at A while ``n1`` skips it, so ``s`` and ``n1`` get through
+    P1 and ``n1`` tells ``r`` where to go *before* ``n0`` tells ``r`` that control left
+    P0: ``r`` must take ``n0``'s notice first (its WAIT names its notifier), whatever
+    arrives first.
+    """
+    n0, s, n1, r = (tp.Role(name, Ctx) for name in ("n0", "s", "n1", "r"))
+    with tp.protocol("P0", n0, s, n1):
+        a = tp.state("A", s, to=[n0])
+    with tp.protocol("P1", n1, s):
+        b = tp.state("B", s, to=[n1])
+    c = tp.state("C", r, to=[n0, s, n1])
+    a.branch("go", None, next=b)
+    b.branch("on", None, next=c)
+    c.branch("end", None, next=tp.Exit)
+
+    if how == "async":
+        async def slow(ctx: Ctx, payload: None) -> None:
+            await asyncio.sleep(0.05)
+            ctx.steps += 1
+    else:
+        def slow(ctx: Ctx, payload: None) -> None:  # type: ignore[misc]
+            if how == "sleep":
+                time.sleep(0.05)
+            ctx.steps += 1
+
+    a.branches[0].on(n0)(slow)
+    return tp.script("overtaken", a)
+
+
+@pytest.mark.parametrize("runtime", ["asyncio", "threads"])
+def test_a_wait_takes_the_notice_of_its_own_notifier(runtime: str) -> None:
+    tracer = tp.ListTracer()
+    assert tp.run(overtaken("plain"), trace=tracer).ok
+    want = role_traces(tracer.events)
+    assert want["r"] == [
+        ("enter", "A", None, None), ("notified", "B", None, "n0"), ("enter", "B", None, None),
+        ("notified", "C", None, "n1"), ("enter", "C", None, None),
+        ("send", "C", "end", "n0"), ("send", "C", "end", "s"), ("send", "C", "end", "n1"),
+        ("exit", "Exit", None, None),
+    ]
+    res, events = run_on(overtaken("async" if runtime == "asyncio" else "sleep"), {},
+                         runtime, True)
+    assert res.ok, res.error
+    assert res.context("n0").steps == 1
+    assert events is not None and role_traces(events) == want
