@@ -96,7 +96,7 @@ class Plan:
         branches: ``branches[state]``: the Branch objects (identity checks).
         labels: ``labels[state][branch]``: branch labels.
         timeout: ``timeout[state]``: per-state timeout or ``None``.
-        has_async: whether any handler is ``async def``.
+        compiled: the ``inproc`` runtime's generated step function, once made.
     """
 
     def __init__(self, target: Script | State[Any]) -> None:
@@ -127,19 +127,7 @@ class Plan:
             else None
             for st in s.states
         ]
-        self.has_async = any(
-            inspect.iscoroutinefunction(fn)
-            for fn in self.handlers()
-        )
-
-    def handlers(self) -> list[Callable[..., Any]]:
-        """Every handler the plan calls."""
-        found: list[Callable[..., Any]] = []
-        for r in range(self.nroles):
-            found.extend(fn for fn in self.decide[r] if fn is not None)
-            for per_branch in self.react[r]:
-                found.extend(fn for fn in per_branch if fn is not None)
-        return found
+        self.compiled: Callable[..., Any] | None = None
 
     def async_handler(self) -> str | None:
         """Name and state of the first ``async def`` handler, or ``None``."""

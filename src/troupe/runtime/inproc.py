@@ -168,14 +168,13 @@ def _bad_message(plan: Plan) -> Callable[[int, int, object], None]:
 
 def compile_plan(plan: Plan) -> Step:
     """The generated step function of ``plan`` (made once per plan, then reused)."""
-    cached: Step | None = getattr(plan, "_inproc_step", None)
-    if cached is not None:
-        return cached
+    if plan.compiled is not None:
+        return plan.compiled
     source, names = source_of(plan)
     code = compile(source, f"<troupe inproc step: {plan.script.name}>", "exec")
     exec(code, names)
     step: Step = names["step"]
-    plan._inproc_step = step  # type: ignore[attr-defined]
+    plan.compiled = step
     return step
 
 
