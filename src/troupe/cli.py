@@ -5,6 +5,8 @@
     troupe check TARGET [--projection]        # validate; exit 0 ok, 1 errors, 2 cannot load
     troupe graph TARGET -o FILE [--role R]    # .dot .mmd .svg .png
     troupe run   TARGET [--runtime R] [--timeout S] [--trace FILE.jsonl] [--seed N]
+                        [--live [PORT]] [--live-linger S]
+    troupe view  TRACE.jsonl [-o FILE] [--format html|mmd|svg] [--session N|all]
     troupe demo  [--out DIR] [--seed N]       # the random pingpong/2pc showcase
     troupe bench pingpong [--pairs N] [--rounds R] [--workers K] [--runtime R]
                           [--compare asyncio] [--json]
@@ -27,6 +29,7 @@ command (raising ``_Exit`` with the exit code).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import inspect
 import json
@@ -214,18 +217,66 @@ def _run_run(args: argparse.Namespace) -> int:
         _load_script(args.target, diagnostics=sys.stderr)  # reports it the same way
         raise _Exit(EXIT_LOAD) from e
     contexts = _contexts(module, args.seed, args.target)
-    started = time.perf_counter()
-    result = run(script, contexts, runtime=args.runtime, timeout=args.timeout, trace=args.trace)
-    took = time.perf_counter() - started
-    status = "ok" if result.ok else "FAILED"
-    print(f"{script.name} on {args.runtime}: {status} in {took:.3f}s")
-    _print_result(result, sys.stdout)
-    if args.trace:
-        print(f"trace written to {args.trace}")
+    live = _start_live(script, args) if args.live is not None else None
+    try:
+        started = time.perf_counter()
+        result = run(script, contexts, runtime=args.runtime, timeout=args.timeout,
+                     trace=args.trace if live is None else live.tracer)
+        took = time.perf_counter() - started
+        status = "ok" if result.ok else "FAILED"
+        print(f"{script.name} on {args.runtime}: {status} in {took:.3f}s")
+        _print_result(result, sys.stdout)
+        if args.trace:
+            print(f"trace written to {args.trace}")
+        if live is not None:
+            live.finish(result.ok, None if result.error is None else str(result.error))
+            _linger(live, args.live_linger)
+    finally:
+        if live is not None:
+            live.close()
     if not result.ok and result.error is not None:
         print(f"troupe: session failed: {result.error}", file=sys.stderr)
         return EXIT_ERRORS
     return EXIT_OK
+
+
+def _start_live(script: Script, args: argparse.Namespace) -> Any:
+    """Serve the live view (``troupe.viewer.LiveView``) and print its address."""
+    from .viewer import LiveView, ViewerError
+
+    try:
+        live = LiveView(script, args.live, forward=args.trace)
+    except ViewerError as e:
+        raise _fail(str(e)) from e
+    print(f"live view: {live.url}", flush=True)
+    return live
+
+
+def _linger(live: Any, seconds: float) -> None:
+    if seconds > 0:
+        print(f"live view: serving {live.url} {seconds:g} s more (Ctrl-C to stop)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        live.linger(seconds)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text}")
+    return value
 
 
 def _positive(text: str) -> float:
@@ -251,6 +302,11 @@ def _add_run(commands: _Commands) -> None:
     p.add_argument("--timeout", type=_positive, metavar="S", help="seconds for the whole run")
     p.add_argument("--trace", metavar="FILE.jsonl", help="write a JSON Lines trace of the run")
     p.add_argument("--seed", type=int, help="passed to default_contexts(seed=N)")
+    p.add_argument("--live", nargs="?", type=_port, const=0, metavar="PORT",
+                   help="serve a live view of the run on http://127.0.0.1:PORT/ (a free port "
+                   "if none is given) and stream its events to it")
+    p.add_argument("--live-linger", type=_seconds, default=5.0, metavar="S",
+                   help="with --live: keep serving S seconds after the run (default: 5)")
     p.set_defaults(run=_run_run)
 
 
@@ -279,9 +335,13 @@ def _run_demo(args: argparse.Namespace) -> int:
         written.append(render(script, out / "graph.svg"))
     except ViewError as e:
         print(f"  (no SVG: {str(e).splitlines()[0]})")
+    from .viewer import write_view
+
+    replay = write_view(trace, out / "replay.html")
     print("wrote:")
-    for path in [*written, trace]:
+    for path in [*written, trace, replay]:
         print(f"  {path}")
+    print(f"replay: open {replay} in a browser")
     print(f"next: troupe check {source} --projection")
     return EXIT_OK if result.ok else EXIT_ERRORS
 
@@ -297,6 +357,67 @@ def _add_demo(commands: _Commands) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--runtime", choices=RUNTIMES, default="inproc")
     p.set_defaults(run=_run_demo)
+
+
+# -- view -------------------------------------------------------------------------
+
+
+def _session(text: str) -> int | str:
+    if text == "all":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a session number or 'all', got {text!r}") \
+            from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a session number >= 0, got {value}")
+    return value
+
+
+def _run_view(args: argparse.Namespace) -> int:
+    from . import viewer
+
+    suffix = {"html": ".html", "mmd": ".mmd", "svg": ".svg"}[args.format or "html"]
+    output = args.output or str(Path(args.trace).with_suffix(suffix))
+    try:
+        fmt = viewer.view_format(output, args.format)
+        if Path(output).resolve() == Path(args.trace).resolve():
+            raise viewer.ViewerError(f"-o {output} is the trace itself; pick another file")
+        model = viewer.load_trace(args.trace)
+        written = viewer.write_view(model, output, fmt=fmt, session=args.session,
+                                    limit=args.limit)
+    except (viewer.ViewerError, ViewError) as e:
+        raise _fail(str(e)) from e
+    except OSError as e:
+        raise _fail(f"cannot write {output}: {e.strerror or e}") from e
+    what = {"html": "replay page", "mmd": "sequence diagram (Mermaid)",
+            "svg": "sequence diagram (SVG)"}[fmt]
+    n = len(model.sessions)
+    print(f"{model.header.script}: wrote the {what} of {_plural(n, 'session')}, "
+          f"{len(model.events):,} events, to {written}")
+    return EXIT_OK
+
+
+def _add_view(commands: _Commands) -> None:
+    p = commands.add_parser(
+        "view",
+        help="replay a trace in a browser page, or draw its sequence diagram",
+        description="Write a trace's replay page (one self-contained HTML file: roles and "
+        "moving messages, state graph with each role's state, sequence diagram, failures), "
+        "or only its sequence diagram as Mermaid text (.mmd) or SVG (.svg). Exit 1 if the "
+        "trace cannot be read or the output cannot be written, 2 on a bad command line.",
+    )
+    p.add_argument("trace", metavar="TRACE.jsonl", help="a trace (troupe run --trace FILE)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="the file to write (default: TRACE with the format's suffix)")
+    p.add_argument("--format", choices=["html", "mmd", "svg"],
+                   help="default: by the output's suffix, else html")
+    p.add_argument("--session", type=_session, metavar="N|all",
+                   help="the session to show (default: the first; the page can switch)")
+    p.add_argument("--limit", type=_at_least(0), default=1000, metavar="N",
+                   help="messages drawn at most in a sequence diagram (default: 1000)")
+    p.set_defaults(run=_run_view)
 
 
 # -- bench ------------------------------------------------------------------------
@@ -502,6 +623,7 @@ COMMANDS: list[Callable[[_Commands], None]] = [
     _add_graph,
     _add_run,
     _add_demo,
+    _add_view,
     _add_bench,
 ]
 """Each adds one subcommand to the parser (see the module docstring)."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import collections
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -37,11 +37,11 @@ __all__ = [
     "BranchRow",
     "Failure",
     "Header",
-    "Message",
     "ProtocolRow",
     "SessionInfo",
     "StateResolver",
     "StateRow",
+    "TraceMessage",
     "TraceModel",
     "build_model",
     "match_messages",
@@ -144,9 +144,9 @@ class Header:
         _expect(isinstance(raw, Mapping), source, "a JSON object", raw)
         _expect(raw.get("troupe_trace") == TRACE_VERSION, source,
                 f'"troupe_trace": {TRACE_VERSION}', raw.get("troupe_trace"))
-        script = raw.get("script")
+        script: Any = raw.get("script")
         _expect(isinstance(script, str), source, '"script": a name', script)
-        roles = raw.get("roles")
+        roles: Any = raw.get("roles")
         _expect(isinstance(roles, list) and bool(roles) and all(isinstance(r, str) for r in roles)
                 and len(set(roles)) == len(roles),
                 source, '"roles": a list of distinct role names', roles)
@@ -157,7 +157,7 @@ class Header:
                     and isinstance(p.get("roles"), list) and set(p["roles"]) <= known,
                     source, f'protocol {n} as {{"id": {n}, "name", "roles"}}', p)
             protocols.append(ProtocolRow(n, p["name"], tuple(p["roles"])))
-        raw_states = raw.get("states")
+        raw_states: Any = raw.get("states")
         _expect(isinstance(raw_states, list) and bool(raw_states), source,
                 '"states": a list of states ending with Exit', raw_states)
         states: list[StateRow] = []
@@ -314,7 +314,7 @@ class StateResolver:
 
 
 @dataclass(slots=True)
-class Message:
+class TraceMessage:
     """One message (or notification), matched from its two ends.
 
     Attributes:
@@ -397,7 +397,7 @@ class SessionInfo:
 
 def match_messages(
     events: Sequence[Event], states: Sequence[int]
-) -> list[Message]:
+) -> list[TraceMessage]:
     """Pair ``send``/``receive`` and ``notify``/``notified`` events into messages.
 
     Ends are matched first-in first-out per ``(session, sender, receiver,
@@ -409,10 +409,12 @@ def match_messages(
         events: the events, in time order.
         states: each event's state id (see ``StateResolver``).
     """
-    out: list[Message] = []
-    waiting: dict[tuple[Any, ...], collections.deque[Message]] = {}
+    out: list[TraceMessage] = []
+    waiting: dict[tuple[Any, ...], collections.deque[TraceMessage]] = {}
     for e, sid in zip(events, states, strict=True):
         kind = e.kind
+        sender: str | None
+        receiver: str | None
         if kind in ("send", "notify"):
             first = True
             sender, receiver = e.role, e.peer
@@ -437,8 +439,9 @@ def match_messages(
             else:
                 m.received = e.t
             continue
-        m = Message(e.session, sender, receiver, sid, label, "notify" if is_note else "message",
-                    e.t if first else None, None if first else e.t)
+        m = TraceMessage(e.session, sender, receiver, sid, label,
+                         "notify" if is_note else "message",
+                         e.t if first else None, None if first else e.t)
         out.append(m)
         waiting.setdefault(mine, collections.deque()).append(m)
     return out
@@ -466,7 +469,7 @@ class TraceModel:
     header: Header
     events: tuple[Event, ...]
     states: tuple[int, ...]
-    messages: tuple[Message, ...]
+    messages: tuple[TraceMessage, ...]
     failures: tuple[Failure, ...]
     sessions: tuple[SessionInfo, ...]
     source: str = "trace"
@@ -557,14 +560,14 @@ class TraceModel:
             out[min(bins - 1, max(0, math.floor(m.start / span * bins)))] += 1
         return out
 
-    def sample_messages(self, limit: int) -> tuple[list[Message], int]:
+    def sample_messages(self, limit: int) -> tuple[list[TraceMessage], int]:
         """At most ``limit`` messages to draw, the first ones, and how many were left out."""
         if limit < 0:
             raise ValueError(f"limit must be >= 0, got {limit}")
         kept = list(self.messages[:limit])
         return kept, len(self.messages) - len(kept)
 
-    def messages_between(self, t0: float, t1: float) -> list[Message]:
+    def messages_between(self, t0: float, t1: float) -> list[TraceMessage]:
         """The messages that start within ``[t0, t1]``."""
         starts = [m.start for m in self.messages]
         lo = bisect.bisect_left(starts, t0)
@@ -620,7 +623,7 @@ def build_model(
 
 
 def _sessions(
-    events: Sequence[Event], messages: Sequence[Message], failures: Sequence[Failure]
+    events: Sequence[Event], messages: Sequence[TraceMessage], failures: Sequence[Failure]
 ) -> tuple[SessionInfo, ...]:
     count: collections.Counter[int] = collections.Counter()
     first: dict[int, float] = {}
@@ -641,8 +644,3 @@ def _sessions(
                     tuple(dict.fromkeys(exited[s])))
         for s in sorted(count)
     )
-
-
-def iter_states(model: TraceModel) -> Iterator[tuple[Event, int]]:
-    """Each event with its state id."""
-    return zip(model.events, model.states, strict=True)
