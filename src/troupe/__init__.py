@@ -12,8 +12,10 @@ pipeline it runs:
 - ``_machine``  the sans-IO endpoint of one role (feed it messages, ask what next)
 - ``_trace``    trace events and the JSON Lines format
 - ``_run``      ``run``, ``arun``, ``run_many`` over the runtimes
-- ``runtime``   the only I/O: inproc, asyncio, threads
+- ``runtime``   the only I/O: inproc, asyncio, threads, processes
 - ``views``     graphs (DOT, Mermaid, SVG) and projection tables
+- ``viewer``    traces -> replay page, sequence diagrams, live view
+- ``bench``     the ``troupe bench`` workloads
 - ``cli``       the ``troupe`` command, thin over the public API
 """
 
