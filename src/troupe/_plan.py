@@ -254,6 +254,16 @@ class Plan:
             )
         return SessionFailed(text, cause=exc, state=state, role=who, session=session)
 
+    def wait_budget(
+        self, sid: int, action: int, run_left: float | None
+    ) -> tuple[float | None, bool]:
+        """How long a role may wait at ``sid`` (``None``: for ever), and whether the run's
+        deadline rather than the state's own timeout is what bounds it."""
+        limit = self.timeout[sid] if action == RECEIVE else None
+        if run_left is not None and (limit is None or run_left <= limit):
+            return max(0.0, run_left), True
+        return limit, False
+
     def timeout_failure(
         self, session: int, sid: int, waiter: int, waited_on: int, seconds: float, run: bool,
     ) -> Timeout:

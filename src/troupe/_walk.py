@@ -48,6 +48,8 @@ def walk(name: str, entry: State[Any]) -> Walk:
     """
     if not isinstance(entry, State):
         raise TypeError(f"script {name!r}: entry must be a State, got {entry!r}")
+    if entry is Exit:
+        raise TypeError(f"script {name!r}: entry must be a state to start at, got Exit")
     states: list[State[Any]] = []
     ids: dict[State[Any], int] = {}
     todo: list[State[Any]] = [entry]

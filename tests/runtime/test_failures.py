@@ -193,3 +193,8 @@ def test_bad_arguments() -> None:
         tp.run(relay(), {"a": B()})
     with pytest.raises(TypeError, match="has no role 'zed'"):
         tp.run(relay(), {"zed": 1})
+
+
+def test_a_script_cannot_start_at_exit() -> None:
+    with pytest.raises(TypeError, match="entry must be a state to start at, got Exit"):
+        tp.script("empty", tp.Exit)

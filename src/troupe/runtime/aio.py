@@ -100,18 +100,16 @@ async def _wait(s: _Session, r: int, sid: int, action: int) -> Item:
                 return item
         fut: asyncio.Future[None] = loop.create_future()
         s.waiters[r] = fut
-        limit = plan.timeout[sid] if action == RECEIVE else None
-        if s.deadline is None and limit is None:
+        run_left = None if s.deadline is None else s.deadline - loop.time()
+        left, is_run = plan.wait_budget(sid, action, run_left)
+        if left is None:
             await fut
             continue
-        run_left = None if s.deadline is None else s.deadline - loop.time()
-        is_run = run_left is not None and (limit is None or run_left <= limit)
-        left: float = max(0.0, run_left) if is_run and run_left is not None else limit or 0.0
         handle = loop.call_later(left, _expire, fut)
         try:
             await fut
         except TimeoutError:
-            seconds = (s.timeout or 0.0) if is_run else (limit or 0.0)
+            seconds = (s.timeout or 0.0) if is_run else left
             raise plan.timeout_failure(s.index, sid, r, peer, seconds, run=is_run) from None
         finally:
             handle.cancel()

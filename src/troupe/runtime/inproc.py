@@ -328,7 +328,7 @@ def _run_window(
     else:
         step = compile_plan(plan)
     steps = range(STEPS)
-    live = list(range(m)) if exit_sid > 0 else []
+    live = list(range(m))
     # The window's records live until it ends: collecting them now would only
     # rescan them. Cycles the handlers make are collected once the window is done.
     collecting = gc.isenabled()

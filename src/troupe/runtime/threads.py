@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._errors import SessionFailed
-from .._machine import EXIT, NOTIFY, RECEIVE, SEND, SKIP, Item, RoleMachine, finish
+from .._machine import EXIT, NOTIFY, SEND, SKIP, Item, RoleMachine, finish
 from .._outcome import Result
 from .._plan import Plan
 from .._trace import Tracer
@@ -121,17 +121,12 @@ class _Session:
         plan = self.plan
         got = m.next_message()
         while got is None:
-            state_limit = plan.timeout[m.state] if m.action == RECEIVE else None
             run_left = None if self.deadline is None else self.deadline - time.monotonic()
-            wait: float | None
-            if run_left is not None and (state_limit is None or run_left <= state_limit):
-                wait, is_run = max(0.0, run_left), True
-            else:
-                wait, is_run = state_limit, False
+            wait, is_run = plan.wait_budget(m.state, m.action, run_left)
             try:
                 item = self.inboxes[m.role].get(timeout=wait)
             except queue.Empty:
-                seconds = (self.timeout or 0.0) if is_run else (state_limit or 0.0)
+                seconds = (self.timeout or 0.0) if is_run else (wait or 0.0)
                 raise plan.timeout_failure(
                     self.session, m.state, m.role, m.waits_for, seconds, run=is_run
                 ) from None
