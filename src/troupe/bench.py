@@ -42,14 +42,13 @@ import gc
 import importlib
 import inspect
 import json
-import resource
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -91,6 +90,7 @@ __all__ = [
     "check_2pc_args",
     "check_pingpong_args",
     "default_workers",
+    "example_path",
     "format_table",
     "messages_per_pair",
     "pingpong_workload",
@@ -117,8 +117,8 @@ MAX_ROUNDS = 1_000_000
 """Largest ``rounds`` (count limit) for pingpong."""
 CHUNK = 10_000
 """Sessions per ``run_many`` call for the ``asyncio`` and ``threads`` runtimes."""
-PROGRESS_EVERY = 10_000
-"""Sessions between two progress reports of an in-process run."""
+PROGRESS_EVERY = processes.PROGRESS_EVERY
+"""Sessions between two progress reports of an in-process run (as of a worker's)."""
 BASELINE_PAIRS = 100_000
 """Default cap on the plain asyncio baseline's pairs (its messages/s do not depend on it)."""
 
@@ -259,21 +259,19 @@ def _tally(check: Check, results: Iterable[Result], offset: int = 0) -> Tally:
     return Tally(n, good, messages, first)
 
 
-def _reducer(check: Check) -> Callable[[Iterator[Result]], Tally]:
-    def reduce(results: Iterator[Result]) -> Tally:
-        return _tally(check, results)
-
-    return reduce
-
-
 # -- the examples -----------------------------------------------------------------
+
+
+def example_path(name: str) -> Path:
+    """The file of an installed example (``troupe.examples``, the ``examples/`` folder)."""
+    examples = importlib.import_module("troupe.examples")
+    return Path(examples.__file__ or "").with_name(f"{name}.py")
 
 
 @cache
 def _example(name: str) -> tuple[Script, ModuleType]:
-    """An installed example (``troupe.examples``), loaded as ``troupe run`` loads a file."""
-    examples = importlib.import_module("troupe.examples")
-    return load_target(str(Path(examples.__file__ or "").with_name(f"{name}.py")))
+    """An installed example, loaded as ``troupe run`` loads a file."""
+    return load_target(str(example_path(name)))
 
 
 def _default_of(fn: Callable[..., Any], param: str) -> Any:
@@ -343,19 +341,6 @@ def two_phase_commit_workload() -> Workload:
 # -- memory -----------------------------------------------------------------------
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak RSS in MB: ``VmHWM`` where Linux has it (``ru_maxrss``
-    survives ``exec``, so it would count the peak of whoever started us)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _reset_peak_rss() -> bool:
     """Reset this process's peak RSS to its current RSS (Linux >= 4.0); whether it could."""
     try:
@@ -422,7 +407,7 @@ def run_workload(
     """
     _validate(sessions, runtime, workers)
     plan = Plan(workload.script)
-    reduce = _reducer(workload.check)
+    reduce = partial(_tally, workload.check)
     make = workload.contexts
     used = min(workers, sessions)
     gc.collect()
@@ -453,7 +438,7 @@ def run_workload(
             if progress is not None:
                 progress(n)
     wall = time.perf_counter() - started
-    peak = _peak_rss_mb() + sum(worker_peaks)
+    peak = processes.peak_rss_mb() + sum(worker_peaks)
     bad = total.sessions - total.good
     if total.sessions != sessions:
         raise BenchError(f"{workload.name}: {sessions:,} sessions were asked for, "

@@ -22,15 +22,15 @@ when a session fails its check.
 
 Adding a subcommand: write ``_add_NAME(commands)`` that adds its parser and sets
 ``run=`` to a function ``(args) -> int``, and list it in ``COMMANDS``. Inside,
-``_load_script`` loads the target and reports failures the same way for every
-command (raising ``_Exit`` with the exit code).
+``_load_script`` (``_load_target`` when the module is needed too) loads the target
+and reports failures the same way for every command (raising ``_Exit`` with the
+exit code).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import inspect
 import json
 import os
@@ -44,7 +44,7 @@ from typing import Any, TextIO, TypeAlias
 from . import __version__, bench
 from ._compile import Script
 from ._errors import Diagnostic, ScriptError, TroupeError
-from ._load import LoadError, load, load_target
+from ._load import LoadError, load_target
 from ._outcome import Result
 from ._run import RUNTIMES, run
 from .views import FORMATS, ViewError, format_of, projection_tables, render, state_table
@@ -95,10 +95,11 @@ def _report_script_error(e: ScriptError, out: TextIO) -> None:
     print(f"{e.script}: {_plural(errors, 'error')}{tail}", file=out)
 
 
-def _load_script(target: str, *, diagnostics: TextIO) -> Script:
-    """Load TARGET; on failure print why and raise ``_Exit`` (1: script errors, 2: load)."""
+def _load_target(target: str, *, diagnostics: TextIO) -> tuple[Script, ModuleType]:
+    """Load TARGET and its module; on failure print why and raise ``_Exit`` (1: script
+    errors, 2: load)."""
     try:
-        return load(target)
+        return load_target(target)
     except ScriptError as e:
         _report_script_error(e, diagnostics)
         raise _Exit(EXIT_ERRORS) from e
@@ -107,6 +108,11 @@ def _load_script(target: str, *, diagnostics: TextIO) -> Script:
         if e.details:
             print(e.details.rstrip("\n"), file=sys.stderr)
         raise _Exit(EXIT_LOAD) from e
+
+
+def _load_script(target: str, *, diagnostics: TextIO) -> Script:
+    """Load TARGET's script, as ``_load_target``."""
+    return _load_target(target, diagnostics=diagnostics)[0]
 
 
 def _fail(message: str, code: int = EXIT_ERRORS) -> _Exit:
@@ -208,14 +214,7 @@ def _print_result(result: Result, out: TextIO) -> None:
 
 
 def _run_run(args: argparse.Namespace) -> int:
-    try:
-        script, module = load_target(args.target)
-    except ScriptError as e:
-        _report_script_error(e, sys.stderr)
-        raise _Exit(EXIT_ERRORS) from e
-    except LoadError as e:
-        _load_script(args.target, diagnostics=sys.stderr)  # reports it the same way
-        raise _Exit(EXIT_LOAD) from e
+    script, module = _load_target(args.target, diagnostics=sys.stderr)
     contexts = _contexts(module, args.seed, args.target)
     live = _start_live(script, args) if args.live is not None else None
     try:
@@ -314,8 +313,7 @@ def _add_run(commands: _Commands) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    examples = importlib.import_module("troupe.examples")  # the examples/ folder, installed
-    source = Path(examples.__file__ or "").with_name("random_pingpong_2pc.py")
+    source = bench.example_path("random_pingpong_2pc")
     script, module = load_target(str(source))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
