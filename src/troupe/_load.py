@@ -118,6 +118,12 @@ def _user_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
+def _import_failed(target: str, source: str, e: BaseException) -> LoadError:
+    return LoadError(
+        target, f"importing {source} failed: {type(e).__name__}: {e}", _user_traceback(e)
+    )
+
+
 @contextmanager
 def _on_path(directory: str) -> Iterator[None]:
     """Put ``directory`` first on ``sys.path`` for the duration, unless it is there."""
@@ -163,9 +169,7 @@ def _import_file(target: str, source: str) -> ModuleType:
         raise
     except (Exception, SystemExit) as e:
         del sys.modules[modname]
-        raise LoadError(
-            target, f"importing {source} failed: {type(e).__name__}: {e}", _user_traceback(e)
-        ) from e
+        raise _import_failed(target, source, e) from e
     return module
 
 
@@ -182,13 +186,9 @@ def _import_module(target: str, source: str) -> ModuleType:
             raise LoadError(
                 target, f"no module named {e.name!r} (expected a .py file or an importable module)"
             ) from e
-        raise LoadError(
-            target, f"importing {source} failed: {type(e).__name__}: {e}", _user_traceback(e)
-        ) from e
+        raise _import_failed(target, source, e) from e
     except (Exception, SystemExit) as e:
-        raise LoadError(
-            target, f"importing {source} failed: {type(e).__name__}: {e}", _user_traceback(e)
-        ) from e
+        raise _import_failed(target, source, e) from e
 
 
 def load_module(target: str | Target) -> ModuleType:

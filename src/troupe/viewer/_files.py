@@ -91,10 +91,8 @@ def replay_html(
         TraceError: if the trace has no such session.
         ViewError: with ``layout="graphviz"`` when Graphviz cannot run.
     """
-    if session is not None:
-        model.select(session)  # checks it exists
-        if session != "all":
-            session = int(session)
+    if session is not None and session != "all":
+        session = model.session_id(session)  # checks it exists; the page narrows to it
     name = Path(model.source).name if model.source else ""
     return render_page(model.header, model=model, session=session, source=name,
                        layout_mode=layout)

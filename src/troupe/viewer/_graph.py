@@ -22,7 +22,9 @@ from importlib import resources
 from typing import Literal
 
 from ..views import ViewError, run_graphviz
-from ..views._dot import PALETTE, quote, tint
+from ..views._dot import PALETTE, dot_attrs, quote, tint
+from ..views._graph import braces
+from ._errors import ViewerError
 from ._model import Header
 
 __all__ = [
@@ -49,21 +51,13 @@ _INK = "#1f2937"
 _MUTED = "#6b7280"
 
 
-def _attrs(**attrs: str) -> str:
-    return "[" + ", ".join(f"{k}={quote(v)}" for k, v in attrs.items()) + "]"
-
-
-def _braces(names: tuple[str, ...] | list[str]) -> str:
-    return "{" + ", ".join(names) + "}"
-
-
 def _head(title: str) -> list[str]:
-    graph = _attrs(fontname=_FONT, fontsize="11", nodesep="0.3", ranksep="0.4", pad="0.2",
-                   bgcolor="transparent")
-    node = _attrs(shape="box", style="rounded,filled", fillcolor="#ffffff", color="#9ca3af",
-                  fontname=_FONT, fontsize="11", fontcolor=_INK, margin="0.12,0.05")
-    edge = _attrs(fontname=_FONT, fontsize="9", arrowsize="0.7")
-    start = _attrs(shape="point", width="0.12", label="", color=_INK)
+    graph = dot_attrs(fontname=_FONT, fontsize="11", nodesep="0.3", ranksep="0.4", pad="0.2",
+                      bgcolor="transparent")
+    node = dot_attrs(shape="box", style="rounded,filled", fillcolor="#ffffff", color="#9ca3af",
+                     fontname=_FONT, fontsize="11", fontcolor=_INK, margin="0.12,0.05")
+    edge = dot_attrs(fontname=_FONT, fontsize="9", arrowsize="0.7")
+    start = dot_attrs(shape="point", width="0.12", label="", color=_INK)
     return [
         f"digraph {quote(title)} {{",
         f"  graph {graph};",
@@ -74,9 +68,9 @@ def _head(title: str) -> list[str]:
 
 
 def _exit_node(h: Header) -> str:
-    attrs = _attrs(label="Exit", shape="doublecircle", style="filled", fillcolor="#374151",
-                   fontcolor="#ffffff", color="#374151", width="0.5", fixedsize="true",
-                   tooltip=f"[{h.exit}] Exit")
+    attrs = dot_attrs(label="Exit", shape="doublecircle", style="filled", fillcolor="#374151",
+                      fontcolor="#ffffff", color="#374151", width="0.5", fixedsize="true",
+                      tooltip=f"[{h.exit}] Exit")
     return f"  s{h.exit} {attrs};"
 
 
@@ -88,7 +82,7 @@ def _clusters(h: Header, drawn: set[int], node: dict[int, str]) -> list[str]:
             continue
         colour = PALETTE[p.id % len(PALETTE)]
         out.append(f"  subgraph cluster_{p.id} {{")
-        out.append(f"    label={quote(p.name + ': ' + _braces(list(p.roles)))};")
+        out.append(f"    label={quote(p.name + ': ' + braces(p.roles))};")
         out.append(f"    style={quote('rounded,filled')}; color={quote(tint(colour, 0.5))}; "
                    f"fillcolor={quote(tint(colour, 0.92))}; fontcolor={quote(colour)};")
         out.extend(f"    {node[s]}" for s in inside)
@@ -100,8 +94,8 @@ def global_dot(h: Header) -> str:
     """The DOT source of the script's global graph: states, branches, protocols as clusters."""
     node: dict[int, str] = {}
     for s in h.states[:-1]:
-        label = f"[{s.id}] {s.name}\n{s.sender} → {_braces(list(s.receivers))}"
-        node[s.id] = f"s{s.id} {_attrs(label=label, tooltip=label)};"
+        label = f"[{s.id}] {s.name}\n{s.sender} → {braces(s.receivers)}"
+        node[s.id] = f"s{s.id} {dot_attrs(label=label, tooltip=label)};"
     out = _head(h.script)
     out += _clusters(h, set(node), node)
     out.append(_exit_node(h))
@@ -114,11 +108,11 @@ def global_dot(h: Header) -> str:
             n += 1
             tip = f"{s.name} --{b.label}--> {h.states[b.next].name}"
             if b.leaves and told:
-                tip += f"; {h.notifier(s.protocol)} notifies {_braces(list(told))}"
+                tip += f"; {h.notifier(s.protocol)} notifies {braces(told)}"
             attrs = {"label": b.label, "color": colour, "fontcolor": colour, "tooltip": tip}
             if b.leaves:
                 attrs["style"] = "dashed"
-            out.append(f"  s{s.id} -> s{b.next} {_attrs(**attrs)};")
+            out.append(f"  s{s.id} -> s{b.next} {dot_attrs(**attrs)};")
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -137,7 +131,7 @@ def projection_dot(h: Header, role: str) -> str:
         if act == "exit":
             continue
         if act == "send":
-            detail = f"SEND to {_braces(list(s.receivers))}"
+            detail = f"SEND to {braces(s.receivers)}"
             style = {"style": "rounded,filled,bold", "fillcolor": "#ffffff", "color": "#111827"}
         elif act == "receive":
             detail = f"RECEIVE from {s.sender}"
@@ -150,7 +144,7 @@ def projection_dot(h: Header, role: str) -> str:
             detail = "SKIP"
             style = {"fontcolor": _MUTED, "color": "#d1d5db"}
         label = f"[{sid}] {s.name}\n{detail}"
-        node[sid] = f"s{sid} {_attrs(label=label, tooltip=label, **style)};"
+        node[sid] = f"s{sid} {dot_attrs(label=label, tooltip=label, **style)};"
     out = _head(f"{h.script}: projection of {role}")
     out += _clusters(h, set(node), node)
     out.append(_exit_node(h))
@@ -159,7 +153,7 @@ def projection_dot(h: Header, role: str) -> str:
     for sid in states:
         s = h.states[sid]
         if h.action(role, sid) == "wait":
-            notify = _attrs(label="notify", style="dotted", color=_MUTED, fontcolor=_MUTED)
+            notify = dot_attrs(label="notify", style="dotted", color=_MUTED, fontcolor=_MUTED)
             for target in h.exits(s.protocol):
                 out.append(f"  s{sid} -> s{target} {notify};")
             continue
@@ -169,7 +163,7 @@ def projection_dot(h: Header, role: str) -> str:
             attrs = {"label": b.label, "color": colour, "fontcolor": colour}
             if b.leaves:
                 attrs["style"] = "dashed"
-            out.append(f"  s{sid} -> s{b.next} {_attrs(**attrs)};")
+            out.append(f"  s{sid} -> s{b.next} {dot_attrs(**attrs)};")
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -247,8 +241,6 @@ def viz_js() -> str:
     Raises:
         ViewerError: if the file is missing or not the pinned one.
     """
-    from ._errors import ViewerError
-
     try:
         data = (resources.files(__package__) / "vendor" / "viz-js" / "viz-global.js").read_bytes()
     except OSError as e:

@@ -59,8 +59,7 @@ class _Hub:
         self._raw: list[_Raw] = []
         self._batches: list[str] = []
         self._resolver = StateResolver(header)
-        self._first_error: str | None = None
-        self._failed = False
+        self._first_error: str | None = None  # set by the first fail event
         self.started = False
         self.done: dict[str, Any] | None = None
         self.closing = False
@@ -83,11 +82,9 @@ class _Hub:
                         states.append(self._resolver.resolve(e.session, e.role, e.kind, e.state))
                     except ViewerError:
                         states.append(-1)
-                    if e.kind == "fail":
-                        self._failed = True
-                        if self._first_error is None:
-                            self._first_error = (f"session {e.session}: {e.role} failed at "
-                                                 f"{e.state}: {e.branch}")
+                    if e.kind == "fail" and self._first_error is None:
+                        self._first_error = (f"session {e.session}: {e.role} failed at "
+                                             f"{e.state}: {e.branch}")
                 batch = encode_events(self.header, chunk, states)
                 text = json.dumps(batch, separators=(",", ":"), ensure_ascii=False)
                 with self._cond:
@@ -100,7 +97,7 @@ class _Hub:
         self._flush()
         with self._cond:
             if self.done is None or ok is not None:  # what the caller says wins
-                failed = self._failed if ok is None else not ok
+                failed = self._first_error is not None if ok is None else not ok
                 self.done = {"ok": not failed, "error": error or self._first_error,
                              "events": self.events}
             self._cond.notify_all()

@@ -494,6 +494,24 @@ class TraceModel:
         """The ids of the sessions in the trace, in order."""
         return tuple(s.id for s in self.sessions)
 
+    def session_id(self, session: int | str) -> int:
+        """The id of a session the trace has, from a number or its text.
+
+        Raises:
+            TraceError: if ``session`` is not a number, or the trace has no such session.
+        """
+        if isinstance(session, str):
+            try:
+                session = int(session)
+            except ValueError:
+                raise TraceError(f"expected a session number or 'all', got {session!r}") from None
+        ids = self.session_ids()
+        if session not in ids:
+            shown = ", ".join(map(str, ids[:10])) + (", ..." if len(ids) > 10 else "")
+            raise TraceError(f"{self.source}: no session {session}; the trace has sessions "
+                             f"{shown or '(none)'}")
+        return session
+
     def select(self, session: int | str | None) -> TraceModel:
         """This trace narrowed to one session.
 
@@ -506,20 +524,11 @@ class TraceModel:
         """
         if session == "all":
             return self
-        ids = self.session_ids()
         if session is None:
-            if not ids:
+            if not self.sessions:
                 return self
-            session = ids[0]
-        if isinstance(session, str):
-            try:
-                session = int(session)
-            except ValueError:
-                raise TraceError(f"expected a session number or 'all', got {session!r}") from None
-        if session not in ids:
-            shown = ", ".join(map(str, ids[:10])) + (", ..." if len(ids) > 10 else "")
-            raise TraceError(f"{self.source}: no session {session}; the trace has sessions "
-                             f"{shown or '(none)'}")
+            session = self.sessions[0].id
+        session = self.session_id(session)
         keep = [i for i, e in enumerate(self.events) if e.session == session]
         return TraceModel(
             self.header,

@@ -30,9 +30,7 @@ class _Row:
 
 
 def _rows(model: TraceModel, limit: int) -> tuple[list[_Row], int]:
-    if limit < 0:
-        raise ValueError(f"limit must be >= 0, got {limit}")
-    kept, left = model.sample_messages(limit)
+    kept, left = model.sample_messages(limit)  # ValueError for a negative limit
     rows = [_Row(m.start, m, None) for m in kept]
     last = kept[-1].start if left and kept else float("inf")
     rows += [_Row(f.t, None, f) for f in model.failures if f.t <= last or not left]

@@ -14,7 +14,7 @@ from .._compile import Script
 from .._script import Role
 from ._graph import Graph, Node, build_graph
 
-__all__ = ["PALETTE", "quote", "tint", "to_dot"]
+__all__ = ["PALETTE", "dot_attrs", "quote", "tint", "to_dot"]
 
 PALETTE: tuple[str, ...] = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -42,7 +42,8 @@ def quote(text: str) -> str:
     return '"' + escaped.replace("\r\n", "\n").replace("\n", "\\n") + '"'
 
 
-def _attrs(**attrs: str) -> str:
+def dot_attrs(**attrs: str) -> str:
+    """A DOT attribute list: ``[k="v", ...]``, every value quoted."""
     return "[" + ", ".join(f"{k}={quote(v)}" for k, v in attrs.items()) + "]"
 
 
@@ -75,10 +76,10 @@ def to_dot(source: Script | Graph, role: str | Role[Any] | None = None) -> str:
     g = source if isinstance(source, Graph) else build_graph(source, role)
     out = [
         f"digraph {quote(g.title)} {{",
-        f"  graph {_attrs(label=g.title, labelloc='t', fontname=_FONT, fontsize='14')};",
-        f"  node {_attrs(**_NODE_DEFAULTS)};",
-        f"  edge {_attrs(fontname=_FONT, fontsize='10')};",
-        f"  start {_attrs(shape='point', width='0.15', label='', tooltip='entry')};",
+        f"  graph {dot_attrs(label=g.title, labelloc='t', fontname=_FONT, fontsize='14')};",
+        f"  node {dot_attrs(**_NODE_DEFAULTS)};",
+        f"  edge {dot_attrs(fontname=_FONT, fontsize='10')};",
+        f"  start {dot_attrs(shape='point', width='0.15', label='', tooltip='entry')};",
     ]
     for c in g.clusters:
         colour = PALETTE[c.id % len(PALETTE)]
@@ -89,10 +90,10 @@ def to_dot(source: Script | Graph, role: str | Role[Any] | None = None) -> str:
         if c.externals:
             out.append(f"    tooltip={quote('waiting: ' + ', '.join(c.externals))};")
         for n in g.in_cluster(c):
-            out.append(f"    {n.key} {_attrs(**_node_attrs(n))};")
+            out.append(f"    {n.key} {dot_attrs(**_node_attrs(n))};")
         out.append("  }")
     for n in g.loose:
-        out.append(f"  {n.key} {_attrs(**_node_attrs(n))};")
+        out.append(f"  {n.key} {dot_attrs(**_node_attrs(n))};")
     out.append(f"  start -> {g.key_of(g.entry)};")
     for e in g.edges:
         colour = PALETTE[e.index % len(PALETTE)]
@@ -101,6 +102,6 @@ def to_dot(source: Script | Graph, role: str | Role[Any] | None = None) -> str:
             attrs["style"] = "dotted"
         elif e.leaves:
             attrs["style"] = "dashed"
-        out.append(f"  {g.key_of(e.src)} -> {g.key_of(e.dst)} {_attrs(**attrs)};")
+        out.append(f"  {g.key_of(e.src)} -> {g.key_of(e.dst)} {dot_attrs(**attrs)};")
     out.append("}")
     return "\n".join(out) + "\n"
