@@ -39,6 +39,10 @@ class Outcome:
         return f"{self.role}: FAILED at {self.state} — {type(self.error).__name__}: {self.error}"
 
 
+NO_ERRORS: Sequence[SessionFailed | None] = (None,) * 64
+"""Errors of a session every role of which reached Exit (shared; read as many as roles)."""
+
+
 class Result(Mapping[str, Outcome]):
     """The outcome of every role of one session, by role name.
 
@@ -82,11 +86,13 @@ class Result(Mapping[str, Outcome]):
     @property
     def ok(self) -> bool:
         """Whether every role reached Exit."""
-        return not any(self._errors)
+        return self._errors is NO_ERRORS or not any(self._errors)
 
     @property
     def error(self) -> SessionFailed | None:
         """The error that ended the session (the first failed role's), or ``None``."""
+        if self._errors is NO_ERRORS:
+            return None
         for e in self._errors:
             if e is not None:
                 return e
@@ -94,7 +100,10 @@ class Result(Mapping[str, Outcome]):
 
     def context(self, role: str) -> Any:
         """The final context of ``role``."""
-        return self._contexts[self._index(role)]
+        try:
+            return self._contexts[self._names.index(role)]
+        except ValueError:
+            raise KeyError(role) from None
 
     def raise_for_error(self) -> Result:
         """Raise the session's error if it failed; return ``self`` otherwise."""
@@ -104,8 +113,9 @@ class Result(Mapping[str, Outcome]):
         return self
 
     def __reduce__(self) -> tuple[object, ...]:
+        n = len(self._names)
         return (Result, (self.session, list(self._names), list(self._contexts),
-                         list(self._states), list(self._errors)))
+                         list(self._states), list(self._errors[:n])))
 
     def __repr__(self) -> str:
         status = "ok" if self.ok else "failed"

@@ -8,6 +8,7 @@ contexts and checks messages a decision returns.
 from __future__ import annotations
 
 import inspect
+import operator
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -96,6 +97,7 @@ class Plan:
         branches: ``branches[state]``: the Branch objects (identity checks).
         labels: ``labels[state][branch]``: branch labels.
         timeout: ``timeout[state]``: per-state timeout or ``None``.
+        context_classes: each role's context class, by role id.
         compiled: the ``inproc`` runtime's generated step function, once made.
     """
 
@@ -128,6 +130,7 @@ class Plan:
             for st in s.states
         ]
         self.compiled: Callable[..., Any] | None = None
+        self.context_classes = [r.context for r in s.roles]
 
     def async_handler(self) -> str | None:
         """Name and state of the first ``async def`` handler, or ``None``."""
@@ -153,7 +156,7 @@ class Plan:
         roles = self.script.roles
         if not given:
             try:
-                return [role.context() for role in roles]
+                return list(map(operator.call, self.context_classes))
             except TypeError:
                 pass  # say which role below
         by_name: dict[str, Any] = {}

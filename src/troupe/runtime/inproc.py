@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from .._errors import MessageError, SessionFailed, TroupeError
-from .._outcome import Result
+from .._outcome import NO_ERRORS, Result
 from .._plan import RECEIVE, SEND, WAIT, Plan
 from .._trace import Tracer
 from ._cancel import CancelToken
@@ -360,7 +360,7 @@ def _run_window(
             gc.enable()
     names = plan.role_names
     done_states = [plan.state_names[exit_sid]] * R
-    no_errors: list[SessionFailed | None] = [None] * R
+    no_errors = NO_ERRORS if len(NO_ERRORS) >= R else (None,) * R
     out: list[Result] = []
     for s in range(m):
         base = s * R
