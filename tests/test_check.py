@@ -822,3 +822,22 @@ def test_protocol_arguments() -> None:
 def test_script_entry_must_be_a_state() -> None:
     with pytest.raises(TypeError, match=r"^script 'x': entry must be a State, got 'Start'$"):
         tp.script("x", "Start")  # type: ignore[arg-type]
+
+
+def test_diagnostics_name_the_protocol_instance() -> None:
+    # A factory used twice, broken in its second instance only: the message says which.
+    class X(tp.Context):
+        pass
+
+    p, q = tp.Role("p", X), tp.Role("q", X)
+
+    def twice(then: tp.Next, bad: bool) -> tp.Next:
+        with tp.protocol("duo", p, q):
+            s = tp.state("Go", p, to=[] if bad else [q])
+        s.branch("go", None, next=then)
+        return s
+
+    entry = twice(twice(tp.Exit, bad=True), bad=False)
+    found = [d for d in tp.diagnose("two", entry) if d.code == "T103"]
+    assert len(found) == 1
+    assert "state 'Go[2]' of protocol 'duo[2]'" in found[0].message

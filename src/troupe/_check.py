@@ -86,7 +86,7 @@ def _diag(
 
 
 def _where(w: Walk, i: int) -> str:
-    return f"state {w.states[i].name!r} of protocol {w.protocols[w.protocol_of[i]].name!r}"
+    return f"state {w.state_names[i]!r} of protocol {w.protocol_names[w.protocol_of[i]]!r}"
 
 
 def _names(roles: typing.Iterable[Role[Any]]) -> str:
@@ -194,8 +194,8 @@ def check_reachable(w: Walk) -> Iterator[Diagnostic]:
             if s.name in names:
                 yield _diag(
                     "T111",
-                    f"state {s.name!r} of protocol {group.name!r} is defined more than once "
-                    f"in the same protocol instance",
+                    f"state {s.name!r} of protocol {w.protocol_name(group)!r} is defined more "
+                    f"than once in the same protocol instance",
                     s.file,
                     s.line,
                 )
@@ -203,8 +203,8 @@ def check_reachable(w: Walk) -> Iterator[Diagnostic]:
             if s not in w.ids:
                 yield _diag(
                     "T107",
-                    f"state {s.name!r} of protocol {group.name!r} is not reachable from the "
-                    f"entry {w.states[0].name!r}",
+                    f"state {s.name!r} of protocol {w.protocol_name(group)!r} is not reachable "
+                    f"from the entry {w.state_names[0]!r}",
                     s.file,
                     s.line,
                 )
@@ -212,7 +212,8 @@ def check_reachable(w: Walk) -> Iterator[Diagnostic]:
         for r in group.roles:
             if any(r is x for x in seen):
                 yield _diag(
-                    "T112", f"protocol {group.name!r} lists internal role {r.name!r} twice",
+                    "T112",
+                    f"protocol {w.protocol_name(group)!r} lists internal role {r.name!r} twice",
                     group.file, group.line,
                 )
             seen.append(r)
@@ -244,11 +245,11 @@ def check_externs(w: Walk) -> Iterator[Diagnostic]:
         stuck = [i for i in members if i not in can_leave]
         if stuck:
             first = w.states[stuck[0]]
-            names = ", ".join(repr(w.states[i].name) for i in stuck)
+            names = ", ".join(repr(w.state_names[i]) for i in stuck)
             yield _diag(
                 "T110",
-                f"protocol {group.name!r} has external role(s) {_names(externals)} waiting for "
-                f"it to end, but control never leaves it from state(s) {names}",
+                f"protocol {w.protocol_name(group)!r} has external role(s) {_names(externals)} "
+                f"waiting for it to end, but control never leaves it from state(s) {names}",
                 first.file,
                 first.line,
             )

@@ -119,24 +119,6 @@ class LocalMachine:
         return tuple(s.action for s in self.steps)
 
 
-def _display_names(w: Walk) -> tuple[list[str], list[str]]:
-    """Protocol and state names, with ``[k]`` on instances of a repeated protocol."""
-    counts: dict[str, int] = {}
-    for g in w.protocols:
-        counts[g.name] = counts.get(g.name, 0) + (not g.is_root)
-    seen: dict[str, int] = {}
-    suffix: list[str] = []
-    for g in w.protocols:
-        if counts[g.name] > 1 and not g.is_root:
-            seen[g.name] = seen.get(g.name, 0) + 1
-            suffix.append(f"[{seen[g.name]}]")
-        else:
-            suffix.append("")
-    protocols = [g.name + suffix[i] for i, g in enumerate(w.protocols)]
-    states = [s.name + suffix[w.protocol_of[i]] for i, s in enumerate(w.states)]
-    return protocols, states
-
-
 def project(
     w: Walk,
 ) -> tuple[tuple[StateInfo, ...], tuple[ProtocolInfo, ...], tuple[LocalMachine, ...]]:
@@ -145,7 +127,7 @@ def project(
     Expects a script that passed ``check`` (it trusts the structure).
     """
     rid = w.role_ids
-    pnames, snames = _display_names(w)
+    pnames, snames = w.protocol_names, w.state_names
     protocols: list[ProtocolInfo] = []
     for p, g in enumerate(w.protocols):
         internal = tuple(rid[r.name] for r in g.roles)

@@ -29,6 +29,17 @@ class Walk:
     roles: list[Role[Any]]
     role_ids: dict[str, int]
     conflicts: list[tuple[Role[Any], Role[Any]]] = field(default_factory=list)
+    protocol_names: list[str] = field(default_factory=list)
+    """Display names: ``name[k]`` on the instances of a protocol used more than once."""
+    state_names: list[str] = field(default_factory=list)
+    """Display names of the states, with their protocol instance's ``[k]``."""
+
+    def protocol_name(self, group: ProtocolDef) -> str:
+        """The display name of a protocol instance of this script."""
+        for g, name in zip(self.protocols, self.protocol_names, strict=True):
+            if g is group:
+                return name
+        return group.name
 
     @property
     def exit(self) -> int:
@@ -99,7 +110,28 @@ def walk(name: str, entry: State[Any]) -> Walk:
     if root is not None:
         root.roles = tuple(roles)
         root.states = [s for s in states if s.protocol is None]
-    return Walk(name, states, ids, protocols, protocol_of, roles, role_ids, conflicts)
+    suffix = _instance_suffixes(protocols)
+    return Walk(
+        name, states, ids, protocols, protocol_of, roles, role_ids, conflicts,
+        [g.name + suffix[p] for p, g in enumerate(protocols)],
+        [s.name + suffix[protocol_of[i]] for i, s in enumerate(states)],
+    )
+
+
+def _instance_suffixes(protocols: list[ProtocolDef]) -> list[str]:
+    """``[k]`` for the k-th instance of a protocol name used more than once, else ``""``."""
+    counts: dict[str, int] = {}
+    for g in protocols:
+        counts[g.name] = counts.get(g.name, 0) + (not g.is_root)
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for g in protocols:
+        if counts[g.name] > 1 and not g.is_root:
+            seen[g.name] = seen.get(g.name, 0) + 1
+            out.append(f"[{seen[g.name]}]")
+        else:
+            out.append("")
+    return out
 
 
 def backward_closure(targets: Iterable[int], preds: list[list[int]]) -> set[int]:
