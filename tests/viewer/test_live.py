@@ -120,3 +120,21 @@ def test_the_view_listens_on_loopback_only_and_frees_its_port() -> None:
     again.close()
     with pytest.raises(ViewerError, match="expected a port number 0-65535, got 70000"):
         LiveView(script, 70000)
+
+
+def test_memory_stays_bounded_a_late_page_gets_the_newest_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import troupe.viewer._live as live_mod
+
+    monkeypatch.setattr(live_mod, "_BATCH", 10)
+    monkeypatch.setattr(live_mod, "KEEP_BATCHES", 3)
+    script, _ = load_target(str(EXAMPLES / "pingpong.py"))
+    with LiveView(script) as live:
+        tp.run(script, trace=live.tracer)  # 63 messages: far more than 3 batches of 10
+        late = read_stream(live.port)
+        early = read_stream(live.port, last_id=1)  # asks for a batch long dropped
+    for stream in (late, early):
+        ids = [int(i) for i, e, _ in stream if e == "events"]
+        assert len(ids) == 3 and ids == list(range(ids[0], ids[0] + 3)) and ids[0] > 1
+        assert stream[-1][1] == "end"

@@ -13,8 +13,9 @@ server answers:
 
 The tracer only appends to a list under a lock (it is called on the run's hot
 path, possibly from several threads); the server threads resolve states and
-encode batches. Every event is kept until the view closes, so a page opened
-at any time sees the whole run.
+encode batches. The last ``KEEP_BATCHES`` batches are kept (a million events),
+so memory stays bounded however long the run: a page opened later than that
+sees the run from the oldest batch kept on.
 """
 
 from __future__ import annotations
@@ -37,12 +38,14 @@ from ._page import encode_events, render_page
 if TYPE_CHECKING:
     from .._compile import Script
 
-__all__ = ["HOST", "LiveTracer", "LiveView"]
+__all__ = ["HOST", "KEEP_BATCHES", "LiveTracer", "LiveView"]
 
 HOST = "127.0.0.1"
 """The only address the live view listens on."""
 
 _BATCH = 5000          # events per streamed batch at most
+KEEP_BATCHES = 200
+"""Encoded batches the live view keeps for pages that open late (oldest dropped first)."""
 _POLL = 0.05           # seconds between looks for new events
 _KEEPALIVE = 15.0      # seconds between keep-alive comments on an idle stream
 
@@ -58,6 +61,7 @@ class _Hub:
         self._encode = threading.Lock()
         self._raw: list[_Raw] = []
         self._batches: list[str] = []
+        self._dropped = 0  # batches dropped from the front of _batches
         self._resolver = StateResolver(header)
         self._first_error: str | None = None  # set by the first fail event
         self.started = False
@@ -89,6 +93,10 @@ class _Hub:
                 text = json.dumps(batch, separators=(",", ":"), ensure_ascii=False)
                 with self._cond:
                     self._batches.append(text)
+                    extra = len(self._batches) - KEEP_BATCHES
+                    if extra > 0:
+                        del self._batches[:extra]
+                        self._dropped += extra
                     self.events += len(chunk)
                     self._cond.notify_all()
 
@@ -102,11 +110,13 @@ class _Hub:
                              "events": self.events}
             self._cond.notify_all()
 
-    def read(self, since: int) -> tuple[list[str], dict[str, Any] | None]:
-        """Batches from index ``since`` on, and the end message if the run is over."""
+    def read(self, since: int) -> tuple[int, list[str], dict[str, Any] | None]:
+        """The batches from index ``since`` on (or from the oldest kept, if that was
+        dropped) with the index of the first, and the end message if the run is over."""
         self._flush()
         with self._cond:
-            return self._batches[since:], self.done
+            first = max(since, self._dropped)
+            return first, self._batches[first - self._dropped :], self.done
 
     def wait(self, timeout: float) -> None:
         with self._cond:
@@ -211,7 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.wfile.write(b"retry: 1000\n\n")
             while not hub.closing:
-                batches, done = hub.read(since)
+                since, batches, done = hub.read(since)
                 for text in batches:
                     since += 1
                     self.wfile.write(f"id: {since}\nevent: events\ndata: {text}\n\n".encode())
