@@ -64,13 +64,13 @@ def _run_sync(
     if runtime == "processes":
         from .runtime import processes
 
-        if tracer is not None:
+        if tracer is not None and not isinstance(tracer, JsonlTracer):
             raise TroupeError(
-                "runtime='processes' does not trace yet: trace one process with "
-                "runtime='inproc' (same engine, same events)"
+                "runtime='processes' traces to a JSON Lines file only (trace='run.jsonl'): "
+                f"its workers cannot share a {type(tracer).__name__}"
             )
         return processes.run_sessions(plan, contexts, timeout=timeout, cancel=cancel,
-                                      workers=workers)
+                                      workers=workers, trace=tracer)
     if runtime == "inproc":
         from .runtime import inproc
 

@@ -26,7 +26,7 @@ import collections
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -110,8 +110,9 @@ def script_header(script: Script) -> dict[str, Any]:
 
 
 class _Clock:
-    def __init__(self) -> None:
-        self.t0 = time.perf_counter()
+    def __init__(self, t0: float | None = None) -> None:
+        # perf_counter is the system's monotonic clock: comparable across processes.
+        self.t0 = time.perf_counter() if t0 is None else t0
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
@@ -159,18 +160,37 @@ class RingTracer(ListTracer):
 
 
 class JsonlTracer:
-    """Streams events to a JSON Lines file as they happen: memory stays flat."""
+    """Streams events to a JSON Lines file as they happen: memory stays flat.
 
-    def __init__(self, path: str | Path) -> None:
+    Args:
+        path: the file to write.
+        origin: the ``time.perf_counter()`` reading that is ``t = 0`` (default:
+            when ``start`` is called); worker processes of one run share it.
+    """
+
+    def __init__(self, path: str | Path, origin: float | None = None) -> None:
         self.path = Path(path)
         self._file: IO[str] | None = None
-        self._clock = _Clock()
+        self._origin = origin
+        self._clock = _Clock(origin)
         self._lock = threading.Lock()
+
+    @property
+    def origin(self) -> float:
+        """The ``time.perf_counter()`` reading of ``t = 0``."""
+        return self._clock.t0
 
     def start(self, script: Script) -> None:
         self._file = self.path.open("w", encoding="utf-8")
         self._file.write(json.dumps(script_header(script)) + "\n")
-        self._clock = _Clock()
+        self._clock = _Clock(self._origin)
+
+    def extend(self, lines: Iterable[str]) -> None:
+        """Append event lines written by other tracers of the same run (worker processes)."""
+        if self._file is None:
+            raise RuntimeError("JsonlTracer.extend() called before start()")
+        with self._lock:
+            self._file.writelines(lines)
 
     def event(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -105,7 +106,37 @@ def test_processes_gives_the_same_outcomes(name: str, example: Callable[[str], M
             assert _comparable(result.context(role)) == _comparable(reference.context(role))
 
 
-def test_processes_refuses_tracing(example: Callable[[str], ModuleType]) -> None:
+def test_processes_refuses_tracing_in_memory(example: Callable[[str], ModuleType]) -> None:
     module = example("pingpong")
-    with pytest.raises(tp.TroupeError, match="does not trace yet"):
+    with pytest.raises(tp.TroupeError, match="traces to a JSON Lines file only"):
         tp.run_many(module.script, 2, runtime="processes", trace=tp.ListTracer())
+
+
+def test_processes_trace_merges_every_worker_in_time_order(
+    example: Callable[[str], ModuleType], tmp_path: Path
+) -> None:
+    module = example("two_phase_commit")
+    path = tmp_path / "run.jsonl"
+    sessions = [module.default_contexts(seed) for seed in range(6)]
+    tp.run_many(module.script, sessions, runtime="processes", workers=2, trace=path)
+    header, events = tp.read_trace(path)
+    got = list(events)
+    assert header["script"] == "two_phase_commit"
+    assert [p.name for p in tmp_path.iterdir()] == ["run.jsonl"]  # the parts are gone
+    assert [e.t for e in got] == sorted(e.t for e in got)
+    assert {e.session for e in got} == set(range(6))
+    reference = tp.ListTracer()
+    tp.run_many(module.script, [module.default_contexts(seed) for seed in range(6)],
+                trace=reference)
+    for s in range(6):
+        mine = [e[1:] for e in sorted(got, key=lambda e: e.session) if e.session == s]
+        theirs = [e[1:] for e in reference.events if e.session == s]
+        assert role_traces_of(mine) == role_traces_of(theirs)
+
+
+def role_traces_of(events: list[tuple[Any, ...]]) -> dict[str, list[tuple[Any, ...]]]:
+    """Per role, (kind, state, branch, peer) in order, from events without their time."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for _, role, kind, state, branch, peer in events:
+        out.setdefault(role, []).append((kind, state, branch, peer))
+    return out

@@ -4,13 +4,16 @@ Workers are forked (the script, its handlers and closures are inherited, nothing
 is pickled on the way in); each runs its share of the sessions on the
 ``inproc`` engine and sends back what the caller asked for: every ``Result``
 (``run_many``) or one value per worker computed from its results
-(``map_sessions``, for runs too large to ship every result back). A worker
-that dies or raises fails the run with a clear ``TroupeError``; the others
-are stopped.
+(``map_sessions``, for runs too large to ship every result back). Traced, each
+worker writes a JSON Lines file of its own on the run's clock, and the files
+are merged into the run's trace in time order at the end. A worker that dies
+or raises fails the run with a clear ``TroupeError``; the others are stopped.
 """
 
 from __future__ import annotations
 
+import heapq
+import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -18,11 +21,13 @@ import resource
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from .._errors import TroupeError
 from .._outcome import Result
 from .._plan import Plan
+from .._trace import JsonlTracer
 from ._cancel import CancelToken
 
 __all__ = ["default_workers", "map_sessions", "peak_rss_mb", "run_sessions"]
@@ -76,10 +81,16 @@ def _worker(
     reduce: Callable[[Iterator[Result]], Any],
     timeout: float | None,
     report: bool,
+    trace: tuple[Path, float] | None,
 ) -> None:
     from . import inproc
 
+    tracer = None
     try:
+        if trace is not None:
+            tracer = JsonlTracer(trace[0], origin=trace[1])
+            tracer.start(plan.script)
+
         def contexts() -> Iterator[list[Any]]:
             for i in shard:
                 yield plan.contexts(make(i) if make is not None else None)
@@ -90,12 +101,17 @@ def _worker(
                     conn.send(("progress", PROGRESS_EVERY, 0.0))
                 yield r
 
-        results = inproc.iter_sessions(plan, contexts(), timeout=timeout, first_session=shard.start)
+        results = inproc.iter_sessions(plan, contexts(), timeout=timeout, tracer=tracer,
+                                       first_session=shard.start)
         value = reduce(counted(results) if report else results)
+        if tracer is not None:
+            tracer.close()  # before "ok": the parent merges the file once it has every "ok"
         conn.send(("ok", value, peak_rss_mb()))
     except BaseException as e:  # report everything, even KeyboardInterrupt, then leave
         conn.send(("error", f"{type(e).__name__}: {e}\n{traceback.format_exc()}", peak_rss_mb()))
     finally:
+        if tracer is not None:
+            tracer.close()
         conn.close()
 
 
@@ -109,6 +125,7 @@ def map_sessions(
     timeout: float | None = None,
     cancel: CancelToken | None = None,
     progress: Callable[[int], None] | None = None,
+    trace: JsonlTracer | None = None,
 ) -> tuple[list[R], list[float]]:
     """Run ``count`` sessions sharded over ``workers`` forked processes.
 
@@ -124,6 +141,9 @@ def map_sessions(
         cancel: cancelling terminates the workers; the call raises ``TroupeError``.
         progress: called in this process with the number of sessions finished
             since its last call (every ``PROGRESS_EVERY`` sessions of a worker).
+        trace: a started ``JsonlTracer``: each worker traces its sessions to a
+            file of its own on the same clock, and their events are merged into
+            this one in time order when every worker is done.
 
     Returns:
         The reduced value of each worker (in shard order) and each worker's
@@ -137,10 +157,16 @@ def map_sessions(
         raise ValueError(f"workers must be >= 1, got {n}")
     ctx = multiprocessing.get_context("fork")
     procs: list[tuple[Any, Connection]] = []
+    parts: list[Path] = []
     for shard in _shards(count, n):
         parent, child = ctx.Pipe(duplex=False)
+        part = None
+        if trace is not None:
+            parts.append(trace.path.with_name(f"{trace.path.name}.part{len(parts)}"))
+            part = (parts[-1], trace.origin)
         p = ctx.Process(target=_worker,
-                        args=(child, plan, shard, contexts, reduce, timeout, progress is not None),
+                        args=(child, plan, shard, contexts, reduce, timeout, progress is not None,
+                              part),
                         daemon=True, name=f"troupe-worker-{shard.start}")
         p.start()
         child.close()
@@ -184,9 +210,32 @@ def map_sessions(
             if p.is_alive():
                 p.terminate()
                 p.join()
+        if trace is not None:
+            _merge_parts(trace, parts)
     values = [done[i][0] for i in range(len(procs))]
     peaks = [done[i][1] for i in range(len(procs))]
     return values, peaks
+
+
+def _merge_parts(trace: JsonlTracer, parts: list[Path]) -> None:
+    """Append the workers' events to ``trace`` in time order, and remove their files."""
+
+    def timed(f: Iterator[str]) -> Iterator[tuple[float, str]]:
+        next(f, None)  # each part starts with its own copy of the header
+        for line in f:
+            try:
+                yield float(json.loads(line)["t"]), line
+            except (ValueError, KeyError, TypeError):
+                continue  # the last line of a worker that was cut off
+
+    files = [p.open(encoding="utf-8") for p in parts if p.exists()]
+    try:
+        trace.extend(line for _, line in heapq.merge(*(timed(f) for f in files)))
+    finally:
+        for f in files:
+            f.close()
+        for p in parts:
+            p.unlink(missing_ok=True)
 
 
 def run_sessions(
@@ -196,6 +245,7 @@ def run_sessions(
     timeout: float | None = None,
     cancel: CancelToken | None = None,
     workers: int | None = None,
+    trace: JsonlTracer | None = None,
 ) -> list[Result]:
     """Run sessions over worker processes; every ``Result`` comes back, in order.
 
@@ -209,5 +259,5 @@ def run_sessions(
         return dict(zip(plan.role_names, given[i], strict=True))
 
     chunks, _ = map_sessions(plan, len(given), contexts=ready_made, reduce=list,
-                             workers=workers, timeout=timeout, cancel=cancel)
+                             workers=workers, timeout=timeout, cancel=cancel, trace=trace)
     return [r for chunk in chunks for r in chunk]
