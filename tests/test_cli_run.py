@@ -116,3 +116,12 @@ def test_demo_writes_graphs_and_trace(tmp_path: Path, capsys: pytest.CaptureFixt
     assert (out / "graph.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     header = json.loads((out / "trace.jsonl").read_text().splitlines()[0])
     assert header["roles"] == ["selector", "alice", "bob", "carol"]
+
+
+def test_run_into_a_closed_pipe_stops_quietly() -> None:
+    done = subprocess.run(
+        f"{sys.executable} -m troupe run {EXAMPLES / 'random_pingpong_2pc.py'} | head -1",
+        shell=True, capture_output=True, text=True, timeout=60,
+    )
+    assert done.stdout.startswith("random_pingpong_2pc on inproc: ok")
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr

@@ -667,3 +667,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TroupeError as e:
         print(f"troupe: {e}", file=sys.stderr)
         return EXIT_ERRORS
+    except BrokenPipeError:
+        # The reader went away (``troupe run ... | head``): stop quietly, and keep
+        # Python from complaining again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERRORS
