@@ -31,7 +31,9 @@ class Script:
         warnings: the checker's warnings.
     """
 
-    __slots__ = ("entry", "machines", "name", "protocols", "roles", "states", "warnings")
+    __slots__ = (
+        "entry", "machines", "name", "plan", "protocols", "roles", "states", "warnings",
+    )
 
     def __init__(
         self,
@@ -50,6 +52,8 @@ class Script:
         self.roles = roles
         self.machines = machines
         self.warnings = warnings
+        self.plan: Any = None
+        """The runtimes' ``Plan`` of this script, made on its first run and reused."""
 
     @property
     def exit(self) -> int:

@@ -20,12 +20,21 @@ from ._outcome import Result
 from ._project import Action
 from ._script import Branch, Role, State
 
-__all__ = ["NOTIFY", "Plan", "accepted_types", "resolve"]
+__all__ = ["NOTIFY", "Plan", "accepted_types", "plan_of", "resolve"]
 
 SEND, RECEIVE, SKIP, WAIT, EXIT = (int(a) for a in Action)
 
 NOTIFY = -1
 """Branch index of a notification (its payload is the next state id)."""
+
+
+def plan_of(target: Script | State[Any]) -> Plan:
+    """The ``Plan`` of a script (made once per Script, then reused by every run)."""
+    s = resolve(target)
+    if s.plan is None:
+        s.plan = Plan(s)
+    plan: Plan = s.plan
+    return plan
 
 
 def resolve(target: Script | State[Any]) -> Script:

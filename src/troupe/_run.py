@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeAlias
 from ._compile import Script
 from ._errors import TroupeError
 from ._outcome import Result
-from ._plan import Plan
+from ._plan import Plan, plan_of
 from ._script import Role, State
 from ._trace import JsonlTracer, Tracer
 from .runtime._cancel import CancelToken
@@ -42,7 +42,7 @@ def _check_runtime(runtime: str) -> None:
 def _prepare(
     target: Script | State[Any], sessions: Iterable[Contexts] | int
 ) -> tuple[Plan, list[list[Any]]]:
-    plan = Plan(target)
+    plan = plan_of(target)
     if isinstance(sessions, int):
         if sessions < 0:
             raise ValueError(f"number of sessions must be >= 0, got {sessions}")
